@@ -1,0 +1,1 @@
+//! Isnad client library: sign, submit, and verify answers offline.

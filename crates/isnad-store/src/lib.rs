@@ -1,0 +1,1 @@
+//! Durable sled storage for the log and the ledger state.

@@ -1,0 +1,1 @@
+//! The Isnad ledger gRPC service.

@@ -1,0 +1,1 @@
+//! End-to-end test support: start real servers and nats-server processes.
