@@ -70,10 +70,20 @@ fn parse_numeric_key<const N: usize>(
 ) -> Result<[u8; N], Gs1Error> {
     let bytes = s.as_bytes();
     if s.chars().count() != N {
-        return Err(Gs1Error::Length { ai, name, expected, got: s.chars().count() });
+        return Err(Gs1Error::Length {
+            ai,
+            name,
+            expected,
+            got: s.chars().count(),
+        });
     }
     if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-        return Err(Gs1Error::Character { ai, name, found, position });
+        return Err(Gs1Error::Character {
+            ai,
+            name,
+            found,
+            position,
+        });
     }
     let expected_check = check_digit(&bytes[..N - 1]);
     if bytes[N - 1] != expected_check {
@@ -176,10 +186,20 @@ pub fn is_charset82(c: char) -> bool {
 fn parse_alphanumeric(s: &str, ai: &'static str, name: &'static str) -> Result<String, Gs1Error> {
     let len = s.chars().count();
     if len == 0 || len > ALPHANUMERIC_LEN_MAX {
-        return Err(Gs1Error::Length { ai, name, expected: "1 to 20", got: len });
+        return Err(Gs1Error::Length {
+            ai,
+            name,
+            expected: "1 to 20",
+            got: len,
+        });
     }
     if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !is_charset82(*c)) {
-        return Err(Gs1Error::Character { ai, name, found, position });
+        return Err(Gs1Error::Character {
+            ai,
+            name,
+            found,
+            position,
+        });
     }
     Ok(s.to_owned())
 }
@@ -259,17 +279,40 @@ pub struct Gs1Date {
 impl Gs1Date {
     /// Parses `YYMMDD` for the AI named by `ai` (17 expiry, 11 production).
     pub fn parse_for(s: &str, ai: &'static str) -> Result<Self, Gs1Error> {
-        let name = if ai == "11" { "production date" } else { "expiry" };
+        let name = if ai == "11" {
+            "production date"
+        } else {
+            "expiry"
+        };
+        Self::parse_named(s, ai, name)
+    }
+
+    /// Parses `YYMMDD` for any GS1 date AI (11, 12, 13, 15, 16, 17), naming it in errors.
+    pub fn parse_named(s: &str, ai: &'static str, name: &'static str) -> Result<Self, Gs1Error> {
         if s.chars().count() != 6 {
-            return Err(Gs1Error::Length { ai, name, expected: "6 digits (YYMMDD)", got: s.chars().count() });
+            return Err(Gs1Error::Length {
+                ai,
+                name,
+                expected: "6 digits (YYMMDD)",
+                got: s.chars().count(),
+            });
         }
         if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-            return Err(Gs1Error::Character { ai, name, found, position });
+            return Err(Gs1Error::Character {
+                ai,
+                name,
+                found,
+                position,
+            });
         }
         let n = |i: usize| (s.as_bytes()[i] - b'0') * 10 + (s.as_bytes()[i + 1] - b'0');
         let (yy, month, day) = (n(0), n(2), n(4));
         if !(1..=12).contains(&month) {
-            return Err(Gs1Error::Date { ai, name, problem: format!("month {month:02} is not 01 to 12") });
+            return Err(Gs1Error::Date {
+                ai,
+                name,
+                problem: format!("month {month:02} is not 01 to 12"),
+            });
         }
         // Day 00 is the month's end; otherwise the day must exist in the longest such month
         // (29 February is checked against the resolved year in `resolve`).
@@ -306,7 +349,11 @@ impl Gs1Date {
     pub fn resolve(&self, reference_year: i32) -> (i32, u8, u8) {
         let year = self.year(reference_year);
         let last = days_in_month(year, self.month);
-        let day = if self.day == 0 { last } else { self.day.min(last) };
+        let day = if self.day == 0 {
+            last
+        } else {
+            self.day.min(last)
+        };
         (year, self.month, day)
     }
 
@@ -401,7 +448,10 @@ mod tests {
         assert!("00614141000036".parse::<Gtin>().is_ok());
         assert!("0614141000005".parse::<Gln>().is_ok());
         assert!("106141411234567897".parse::<Sscc>().is_ok());
-        assert!(matches!("00614141000037".parse::<Gtin>(), Err(Gs1Error::CheckDigit { .. })));
+        assert!(matches!(
+            "00614141000037".parse::<Gtin>(),
+            Err(Gs1Error::CheckDigit { .. })
+        ));
     }
 
     #[test]

@@ -6,3 +6,4 @@
 
 pub mod event;
 pub mod gs1;
+pub mod scan;
