@@ -1,0 +1,392 @@
+//! The tree itself: hashes kept in tiles behind a [`NodeStore`], appends that compute what to
+//! write, and inclusion and consistency proofs read from the stored hashes.
+//!
+//! Layout (C2SP tlog-tiles, tile height 8): tile level `L` holds the hashes of the perfect
+//! subtrees of `2^(8L)` leaves, left to right, in rows cut into tiles of [`TILE_WIDTH`] hashes.
+//! Level 0 holds the leaf hashes. A tile is stored as its row of hashes only; the 255 hashes
+//! inside it are recomputed when needed. The rightmost tile of a level may be partial; it only
+//! ever grows, so a tile read now also serves every smaller tree size.
+
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error as StdError;
+
+use thiserror::Error;
+
+use crate::hash::{Hash, LeafIndex, TreeSize, empty_root, fold_right_border, perfect_root};
+
+/// Tree levels covered by one tile.
+pub const TILE_HEIGHT: u8 = 8;
+
+/// Hashes in a full tile: `2^TILE_HEIGHT`.
+pub const TILE_WIDTH: usize = 1 << TILE_HEIGHT;
+
+/// Leaves appended in one call at most, so that one append stays one bounded storage batch.
+pub const APPEND_LEAVES_MAX: usize = 1 << 20;
+
+/// The largest tree size handled: sizes stay below `2^63` so shifts and sums never overflow.
+pub const TREE_SIZE_MAX: u64 = 1 << 62;
+
+/// The error a [`NodeStore`] reports when it cannot read.
+pub type NodeStoreError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Names one tile: its tile level and its position in that level's row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TileId {
+    /// Tile level: the tile holds hashes of subtrees of `2^(8 * level)` leaves.
+    pub level: u8,
+    /// Position of the tile in its level, counted from zero.
+    pub index: u64,
+}
+
+/// Where the tree's hashes live. Implementations only store and return tiles; all hashing
+/// happens in this crate.
+pub trait NodeStore {
+    /// Returns the hashes of tile `id` as last written, or `None` if it was never written.
+    fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError>;
+}
+
+/// The size and root of one version of the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeState {
+    /// Number of leaves.
+    pub size: TreeSize,
+    /// Root hash, `SHA-256("")` for the empty tree.
+    pub root: Hash,
+}
+
+impl TreeState {
+    /// The tree with no leaves.
+    pub fn empty() -> TreeState {
+        TreeState {
+            size: TreeSize(0),
+            root: empty_root(),
+        }
+    }
+}
+
+/// The tiles an append changed, each with its whole new content, for the caller to store in
+/// the same atomic batch as the entries they commit to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeWrites {
+    /// New or grown tiles, by id.
+    pub tiles: BTreeMap<TileId, Vec<Hash>>,
+}
+
+/// Why a tree operation failed.
+#[derive(Debug, Error)]
+pub enum LogError {
+    /// The store could not be read.
+    #[error("node store read failed")]
+    Storage(#[source] NodeStoreError),
+    /// A tile the tree size implies is missing or too short: the store is damaged or belongs to
+    /// another tree.
+    #[error("tile {id:?} has {actual} hashes, expected at least {expected}")]
+    MissingHashes {
+        /// The tile read.
+        id: TileId,
+        /// Hashes found (0 when the tile is absent).
+        actual: usize,
+        /// Hashes needed.
+        expected: usize,
+    },
+    /// The leaf index is not inside the tree.
+    #[error("leaf index {index} is not below tree size {size}")]
+    IndexOutOfRange {
+        /// The requested leaf index.
+        index: LeafIndex,
+        /// The tree size asked about.
+        size: TreeSize,
+    },
+    /// A proof was asked for between sizes that are not `0 < size1 <= size2 <= current size`.
+    #[error("no consistency proof from size {size1} to size {size2}")]
+    BadSizes {
+        /// The earlier tree size.
+        size1: TreeSize,
+        /// The later tree size.
+        size2: TreeSize,
+    },
+    /// The tree asked about is larger than the tree stored.
+    #[error("tree size {requested} is beyond the current size {current}")]
+    BeyondCurrentSize {
+        /// The size asked about.
+        requested: TreeSize,
+        /// The size of the stored tree.
+        current: TreeSize,
+    },
+    /// The append would take the tree past [`TREE_SIZE_MAX`] or exceed [`APPEND_LEAVES_MAX`].
+    #[error("appending {leaves} leaves to a tree of {size} exceeds the limits")]
+    TooManyLeaves {
+        /// Leaves in the request.
+        leaves: usize,
+        /// Size of the tree before the append.
+        size: TreeSize,
+    },
+}
+
+/// Computes the tiles and state that appending `leaves` (leaf hashes) to the tree `state`
+/// produces, without writing anything. Costs O(k + log n) hashes and tile reads: only the
+/// rightmost tile of each level is read, and only tiles that fill up are hashed.
+pub fn append(
+    store: &impl NodeStore,
+    state: &TreeState,
+    leaves: &[Hash],
+) -> Result<(TreeState, NodeWrites), LogError> {
+    let size = state.size.0;
+    let new_size = size
+        .checked_add(leaves.len() as u64)
+        .filter(|&total| total <= TREE_SIZE_MAX);
+    let new_size = match new_size {
+        Some(total) if leaves.len() <= APPEND_LEAVES_MAX => total,
+        _ => {
+            return Err(LogError::TooManyLeaves {
+                leaves: leaves.len(),
+                size: state.size,
+            });
+        }
+    };
+    let mut writes = NodeWrites::default();
+    let mut level = 0u8;
+    let mut row_len = size;
+    let mut added: Vec<Hash> = leaves.to_vec();
+    while !added.is_empty() {
+        added = extend_row(
+            store,
+            TileId {
+                level,
+                index: row_len / TILE_WIDTH as u64,
+            },
+            row_len,
+            &added,
+            &mut writes,
+        )?;
+        row_len /= TILE_WIDTH as u64;
+        level += 1;
+    }
+    let overlay = Overlay {
+        base: store,
+        writes: &writes,
+    };
+    let root = root_at(&mut TileReader::new(&overlay), TreeSize(new_size))?;
+    Ok((
+        TreeState {
+            size: TreeSize(new_size),
+            root,
+        },
+        writes,
+    ))
+}
+
+/// Returns the root of the tree of `size` leaves, computed from the stored tiles.
+pub fn root(store: &impl NodeStore, size: TreeSize) -> Result<Hash, LogError> {
+    root_at(&mut TileReader::new(store), size)
+}
+
+/// Returns the inclusion proof of leaf `index` in the tree of `size` leaves (RFC 9162, section
+/// 2.1.3.1). The caller must ensure `size` is not beyond the stored tree. Costs O(log n) reads.
+pub fn inclusion_proof(
+    store: &impl NodeStore,
+    index: LeafIndex,
+    size: TreeSize,
+) -> Result<Vec<Hash>, LogError> {
+    if index.0 >= size.0 || size.0 > TREE_SIZE_MAX {
+        return Err(LogError::IndexOutOfRange { index, size });
+    }
+    sibling_path(&mut TileReader::new(store), 0, index.0, size.0)
+}
+
+/// Returns the consistency proof from the tree of `size1` leaves to the tree of `size2` leaves
+/// (RFC 9162, section 2.1.4.1), for `0 < size1 <= size2`. The caller must ensure `size2` is not
+/// beyond the stored tree. Costs O(log n) reads.
+pub fn consistency_proof(
+    store: &impl NodeStore,
+    size1: TreeSize,
+    size2: TreeSize,
+) -> Result<Vec<Hash>, LogError> {
+    if size1.0 == 0 || size1 > size2 || size2.0 > TREE_SIZE_MAX {
+        return Err(LogError::BadSizes { size1, size2 });
+    }
+    if size1 == size2 {
+        return Ok(Vec::new());
+    }
+    let mut reader = TileReader::new(store);
+    // Start from the largest perfect subtree that ends at size1; unless it is the whole first
+    // tree, the verifier needs its hash as the seed.
+    let level = size1.0.trailing_zeros();
+    let index = (size1.0 - 1) >> level;
+    let mut proof = Vec::new();
+    if index != 0 {
+        proof.push(reader.perfect_hash(level, index)?);
+    }
+    proof.extend(sibling_path(&mut reader, level, index, size2.0)?);
+    Ok(proof)
+}
+
+/// Appends `added` to the row of tile level `first.level`, which holds `row_len` hashes, and
+/// records the changed tiles. Returns the roots of the tiles this fills, which extend the row
+/// one tile level up.
+fn extend_row(
+    store: &impl NodeStore,
+    first: TileId,
+    row_len: u64,
+    added: &[Hash],
+    writes: &mut NodeWrites,
+) -> Result<Vec<Hash>, LogError> {
+    let kept = (row_len % TILE_WIDTH as u64) as usize;
+    let mut row = Vec::with_capacity(kept + added.len());
+    if kept > 0 {
+        let mut reader = TileReader::new(store);
+        row.extend_from_slice(&reader.tile(first, kept)?[..kept]);
+    }
+    row.extend_from_slice(added);
+    let mut filled = Vec::new();
+    for (offset, chunk) in row.chunks(TILE_WIDTH).enumerate() {
+        if chunk.len() == TILE_WIDTH {
+            filled.push(perfect_root(chunk));
+        }
+        let id = TileId {
+            level: first.level,
+            index: first.index + offset as u64,
+        };
+        writes.tiles.insert(id, chunk.to_vec());
+    }
+    Ok(filled)
+}
+
+fn root_at(reader: &mut TileReader<'_, impl NodeStore>, size: TreeSize) -> Result<Hash, LogError> {
+    if size.0 == 0 {
+        return Ok(empty_root());
+    }
+    reader.range_hash(0, size.0)
+}
+
+/// The hashes of the siblings of node (`level`, `index`) on its way to the root of the tree of
+/// `size` leaves, lowest first. Siblings right of the tree's last leaf are absent; a sibling
+/// that straddles it is the hash of its leaves inside the tree.
+fn sibling_path(
+    reader: &mut TileReader<'_, impl NodeStore>,
+    level: u32,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, LogError> {
+    let top = u64::BITS - (size - 1).leading_zeros();
+    let mut path = Vec::new();
+    for sibling_level in level..top {
+        let node = index >> (sibling_level - level);
+        let start = (node ^ 1) << sibling_level;
+        if start < size {
+            let end = start.saturating_add(1 << sibling_level).min(size);
+            path.push(reader.range_hash(start, end)?);
+        }
+    }
+    Ok(path)
+}
+
+/// Reads tiles for one operation, keeping each one it read, since a proof touches the same tile
+/// at several levels.
+struct TileReader<'a, S> {
+    store: &'a S,
+    cache: HashMap<TileId, Vec<Hash>>,
+}
+
+impl<'a, S: NodeStore> TileReader<'a, S> {
+    fn new(store: &'a S) -> Self {
+        TileReader {
+            store,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Returns tile `id`, checking that it holds at least `needed` hashes.
+    fn tile(&mut self, id: TileId, needed: usize) -> Result<&[Hash], LogError> {
+        if !self.cache.contains_key(&id) {
+            let tile = self
+                .store
+                .read_tile(id)
+                .map_err(LogError::Storage)?
+                .unwrap_or_default();
+            self.cache.insert(id, tile);
+        }
+        let tile = &self.cache[&id];
+        if tile.len() < needed {
+            return Err(LogError::MissingHashes {
+                id,
+                actual: tile.len(),
+                expected: needed,
+            });
+        }
+        Ok(tile)
+    }
+
+    /// The hash of leaves `start..end`, a subtree of the RFC 9162 tree: cut into perfect
+    /// subtrees of decreasing size, then folded from the right.
+    fn range_hash(&mut self, start: u64, end: u64) -> Result<Hash, LogError> {
+        let mut pieces = Vec::new();
+        let mut position = start;
+        while position < end {
+            let level = (end - position).ilog2().min(position.trailing_zeros());
+            pieces.push(self.perfect_hash(level, position >> level)?);
+            position += 1 << level;
+        }
+        Ok(fold_right_border(&pieces).expect("a non-empty range has at least one piece"))
+    }
+
+    /// The hash of perfect subtree (`level`, `index`): the `2^(level % 8)` hashes under it in its
+    /// tile, hashed up.
+    fn perfect_hash(&mut self, level: u32, index: u64) -> Result<Hash, LogError> {
+        let tile_level = level / u32::from(TILE_HEIGHT);
+        let height = level % u32::from(TILE_HEIGHT);
+        let first = index << height;
+        let id = TileId {
+            level: u8::try_from(tile_level).expect("tree levels stay below 64"),
+            index: first / TILE_WIDTH as u64,
+        };
+        let offset = (first % TILE_WIDTH as u64) as usize;
+        let width = 1usize << height;
+        let tile = self.tile(id, offset + width)?;
+        Ok(perfect_root(&tile[offset..offset + width]))
+    }
+}
+
+/// A store seen through pending writes, so an append can hash the tiles it is about to write.
+struct Overlay<'a, S> {
+    base: &'a S,
+    writes: &'a NodeWrites,
+}
+
+impl<S: NodeStore> NodeStore for Overlay<'_, S> {
+    fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        match self.writes.tiles.get(&id) {
+            Some(tile) => Ok(Some(tile.clone())),
+            None => self.base.read_tile(id),
+        }
+    }
+}
+
+/// Tiles kept in memory: the [`NodeStore`] for unit tests, and for callers that stage writes.
+#[derive(Clone, Debug, Default)]
+pub struct MemNodeStore {
+    tiles: HashMap<TileId, Vec<Hash>>,
+}
+
+impl MemNodeStore {
+    /// An empty store.
+    pub fn new() -> MemNodeStore {
+        MemNodeStore::default()
+    }
+
+    /// Stores every tile of `writes`, replacing earlier versions.
+    pub fn apply(&mut self, writes: NodeWrites) {
+        self.tiles.extend(writes.tiles);
+    }
+
+    /// Number of tiles stored.
+    pub fn tile_count(&self) -> usize {
+        self.tiles.len()
+    }
+}
+
+impl NodeStore for MemNodeStore {
+    fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        Ok(self.tiles.get(&id).cloned())
+    }
+}
