@@ -4,6 +4,7 @@
 //! rules to re-check an answer offline. State is read through [`state::StateView`], so the
 //! server backs it with sled and the client with an in-memory history.
 
+pub mod envelope;
 pub mod event;
 pub mod gs1;
 pub mod scan;
