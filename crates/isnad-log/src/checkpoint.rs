@@ -33,7 +33,8 @@ const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
 const KEY_ID_LEN: usize = 4;
 
 /// A key id: the first bytes of the hash of a key's name and public key.
-type KeyId = [u8; KEY_ID_LEN];
+/// A C2SP signed-note key id.
+pub type KeyId = [u8; KEY_ID_LEN];
 
 /// Why a checkpoint, note or verifier key was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -353,7 +354,8 @@ fn parse_signature_line(line: &str, number: usize) -> Result<SignatureLine, Note
     Ok((name.to_owned(), key_id, signature.to_vec()))
 }
 
-fn key_id(name: &str, key: &VerifyingKey) -> KeyId {
+/// The C2SP key id: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key).
+pub fn key_id(name: &str, key: &VerifyingKey) -> KeyId {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
     hasher.update([b'\n', ALGORITHM_ED25519]);

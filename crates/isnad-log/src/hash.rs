@@ -76,14 +76,11 @@ pub(crate) fn perfect_root(row: &[Hash]) -> Hash {
         row.len().is_power_of_two(),
         "a perfect subtree has a power-of-two width"
     );
-    let mut level: Vec<Hash> = row.to_vec();
-    while level.len() > 1 {
-        level = level
-            .chunks_exact(2)
-            .map(|pair| node_hash(&pair[0], &pair[1]))
-            .collect();
+    if let [single] = row {
+        return *single;
     }
-    level[0]
+    let (left, right) = row.split_at(row.len() / 2);
+    node_hash(&perfect_root(left), &perfect_root(right))
 }
 
 #[cfg(test)]
