@@ -23,9 +23,17 @@ pub enum Gs1Error {
         expected: &'static str,
         got: usize,
     },
-    /// A character is not allowed here (a non-digit in a numeric key, or outside charset 82).
+    /// A character outside GS1 character set 82 in a serial or lot.
     #[error("AI ({ai}) {name}: character {found:?} at position {position} is not allowed")]
     Character {
+        ai: &'static str,
+        name: &'static str,
+        found: char,
+        position: usize,
+    },
+    /// A character other than a digit where the AI takes only digits (a key, a date).
+    #[error("AI ({ai}) {name}: character {found:?} at position {position} where a digit belongs")]
+    NotDigit {
         ai: &'static str,
         name: &'static str,
         found: char,
@@ -78,7 +86,7 @@ fn parse_numeric_key<const N: usize>(
         });
     }
     if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-        return Err(Gs1Error::Character {
+        return Err(Gs1Error::NotDigit {
             ai,
             name,
             found,
@@ -298,7 +306,7 @@ impl Gs1Date {
             });
         }
         if let Some((position, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-            return Err(Gs1Error::Character {
+            return Err(Gs1Error::NotDigit {
                 ai,
                 name,
                 found,

@@ -211,148 +211,43 @@ const fn spec(
 }
 
 /// The AIs a medical device or medicine label carries (GS1 General Specifications, section 3).
-/// The table is prefix-free, as GS1 designs it, so the first match is the only one.
+/// NHRN is a national healthcare reimbursement number. The table is prefix-free, as GS1 designs
+/// it, so the first match is the only one.
+// One line per AI reads as the table it is.
+#[rustfmt::skip]
 const AIS: &[AiSpec] = {
     use Field::*;
     use ValueLength::{Fixed, Variable};
     &[
-        spec("00", "SSCC", Fixed(18), "18 characters", Sscc),
-        spec("01", "GTIN", Fixed(14), "14 characters", Gtin),
-        spec(
-            "02",
-            "content GTIN",
-            Fixed(14),
-            "14 characters",
-            OtherDigits,
-        ),
+        spec("00", "SSCC", Fixed(18), "18 digits", Sscc),
+        spec("01", "GTIN", Fixed(14), "14 digits", Gtin),
+        spec("02", "content GTIN", Fixed(14), "14 digits", OtherDigits),
         spec("10", "lot", Variable(20), "1 to 20 characters", Lot),
-        spec(
-            "11",
-            "production date",
-            Fixed(6),
-            "6 characters",
-            ProductionDate,
-        ),
-        spec("12", "due date", Fixed(6), "6 characters", OtherDate),
-        spec("13", "packaging date", Fixed(6), "6 characters", OtherDate),
-        spec(
-            "15",
-            "best before date",
-            Fixed(6),
-            "6 characters",
-            OtherDate,
-        ),
-        spec("16", "sell by date", Fixed(6), "6 characters", OtherDate),
-        spec("17", "expiry", Fixed(6), "6 characters", Expiry),
-        spec("20", "variant", Fixed(2), "2 characters", OtherDigits),
+        spec("11", "production date", Fixed(6), "6 digits", ProductionDate),
+        spec("12", "due date", Fixed(6), "6 digits", OtherDate),
+        spec("13", "packaging date", Fixed(6), "6 digits", OtherDate),
+        spec("15", "best before date", Fixed(6), "6 digits", OtherDate),
+        spec("16", "sell by date", Fixed(6), "6 digits", OtherDate),
+        spec("17", "expiry", Fixed(6), "6 digits", Expiry),
+        spec("20", "variant", Fixed(2), "2 digits", OtherDigits),
         spec("21", "serial", Variable(20), "1 to 20 characters", Serial),
-        spec(
-            "22",
-            "consumer product variant",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "30",
-            "variable count",
-            Variable(8),
-            "1 to 8 characters",
-            OtherDigits,
-        ),
-        spec("37", "count", Variable(8), "1 to 8 characters", OtherDigits),
-        spec(
-            "235",
-            "third-party serial",
-            Variable(28),
-            "1 to 28 characters",
-            OtherText,
-        ),
-        spec(
-            "240",
-            "additional product id",
-            Variable(30),
-            "1 to 30 characters",
-            OtherText,
-        ),
-        spec(
-            "241",
-            "customer part number",
-            Variable(30),
-            "1 to 30 characters",
-            OtherText,
-        ),
-        spec(
-            "250",
-            "secondary serial",
-            Variable(30),
-            "1 to 30 characters",
-            OtherText,
-        ),
-        spec(
-            "254",
-            "GLN extension",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "400",
-            "order number",
-            Variable(30),
-            "1 to 30 characters",
-            OtherText,
-        ),
-        spec("414", "GLN", Fixed(13), "13 characters", Gln),
-        spec(
-            "7003",
-            "expiry date and time",
-            Fixed(10),
-            "10 characters",
-            OtherDigits,
-        ),
-        spec(
-            "710",
-            "national healthcare number (DE)",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "711",
-            "national healthcare number (FR)",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "712",
-            "national healthcare number (ES)",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "713",
-            "national healthcare number (BR)",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "714",
-            "national healthcare number (PT)",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
-        spec(
-            "715",
-            "national healthcare number (US)",
-            Variable(20),
-            "1 to 20 characters",
-            OtherText,
-        ),
+        spec("22", "consumer product variant", Variable(20), "1 to 20 characters", OtherText),
+        spec("30", "variable count", Variable(8), "1 to 8 digits", OtherDigits),
+        spec("37", "count", Variable(8), "1 to 8 digits", OtherDigits),
+        spec("235", "third-party serial", Variable(28), "1 to 28 characters", OtherText),
+        spec("240", "additional product id", Variable(30), "1 to 30 characters", OtherText),
+        spec("241", "customer part number", Variable(30), "1 to 30 characters", OtherText),
+        spec("250", "secondary serial", Variable(30), "1 to 30 characters", OtherText),
+        spec("254", "GLN extension", Variable(20), "1 to 20 characters", OtherText),
+        spec("400", "order number", Variable(30), "1 to 30 characters", OtherText),
+        spec("414", "GLN", Fixed(13), "13 digits", Gln),
+        spec("7003", "expiry date and time", Fixed(10), "10 digits", OtherDigits),
+        spec("710", "NHRN (DE)", Variable(20), "1 to 20 characters", OtherText),
+        spec("711", "NHRN (FR)", Variable(20), "1 to 20 characters", OtherText),
+        spec("712", "NHRN (ES)", Variable(20), "1 to 20 characters", OtherText),
+        spec("713", "NHRN (BR)", Variable(20), "1 to 20 characters", OtherText),
+        spec("714", "NHRN (PT)", Variable(20), "1 to 20 characters", OtherText),
+        spec("715", "NHRN (US)", Variable(20), "1 to 20 characters", OtherText),
     ]
 };
 
@@ -771,12 +666,8 @@ fn apply(scan: &mut Scan, spec: &'static AiSpec, raw: &str, form: Form) -> Resul
             Gs1Date::parse_for(raw, spec.ai)?,
             spec.ai,
         ),
-        Field::OtherDate => match Gs1Date::parse_named(raw, spec.ai, spec.name) {
-            Ok(_) => Ok(()),
-            Err(error) => Err(error.into()),
-        },
-        Field::OtherDigits => check_other(spec, raw, |c| c.is_ascii_digit()),
-        Field::OtherText => check_other(spec, raw, is_charset82),
+        Field::OtherDate => Ok(Gs1Date::parse_named(raw, spec.ai, spec.name).map(drop)?),
+        Field::OtherDigits | Field::OtherText => Ok(check_other(spec, raw)?),
     }
 }
 
@@ -816,30 +707,92 @@ fn store<T: PartialEq + ToString>(
 }
 
 /// Checks the length and characters of a value that [`Scan`] does not keep.
-fn check_other(spec: &AiSpec, raw: &str, allowed: fn(char) -> bool) -> Result<(), ScanError> {
+fn check_other(spec: &AiSpec, raw: &str) -> Result<(), Gs1Error> {
+    let (ai, name) = (spec.ai, spec.name);
     let len = raw.chars().count();
     let fits = match spec.length {
         ValueLength::Fixed(n) => len == n,
         ValueLength::Variable(max) => (1..=max).contains(&len),
     };
     if !fits {
-        let expected = spec.expected;
         return Err(Gs1Error::Length {
-            ai: spec.ai,
-            name: spec.name,
-            expected,
+            ai,
+            name,
+            expected: spec.expected,
             got: len,
-        }
-        .into());
+        });
     }
+    let digits_only = spec.field == Field::OtherDigits;
+    let allowed = |c: char| {
+        if digits_only {
+            c.is_ascii_digit()
+        } else {
+            is_charset82(c)
+        }
+    };
     match raw.chars().enumerate().find(|(_, c)| !allowed(*c)) {
-        Some((position, found)) => Err(Gs1Error::Character {
-            ai: spec.ai,
-            name: spec.name,
+        Some((position, found)) if digits_only => Err(Gs1Error::NotDigit {
+            ai,
+            name,
             found,
             position,
-        }
-        .into()),
+        }),
+        Some((position, found)) => Err(Gs1Error::Character {
+            ai,
+            name,
+            found,
+            position,
+        }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ai_table_is_prefix_free() {
+        for first in AIS {
+            for second in AIS {
+                let is_prefix = first.ai != second.ai && second.ai.starts_with(first.ai);
+                assert!(
+                    !is_prefix,
+                    "AI ({}) is a prefix of AI ({})",
+                    first.ai, second.ai
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_scan_field_has_a_spec_of_its_kind() {
+        let expected = [
+            ("00", Field::Sscc),
+            ("01", Field::Gtin),
+            ("414", Field::Gln),
+            ("10", Field::Lot),
+            ("21", Field::Serial),
+            ("17", Field::Expiry),
+            ("11", Field::ProductionDate),
+        ];
+        for (ai, field) in expected {
+            assert_eq!(spec_of(ai).map(|spec| spec.field), Some(field), "AI ({ai})");
+        }
+    }
+
+    #[test]
+    fn percent_encoding_round_trips_every_charset82_character() {
+        let all: String = (' '..='~').filter(|c| is_charset82(*c)).collect();
+        assert_eq!(all.len(), 82);
+        let encoded = percent_encode(&all);
+        assert!(
+            encoded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b))
+        );
+        assert_eq!(percent_decode(&encoded), Some(all));
+        assert_eq!(percent_decode("%e2%90%9d"), Some("\u{241d}".to_owned()));
+        assert_eq!(percent_decode("%ff"), None);
     }
 }
