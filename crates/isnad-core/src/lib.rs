@@ -7,4 +7,9 @@
 pub mod envelope;
 pub mod event;
 pub mod gs1;
+pub mod limits;
+pub mod queries;
+pub mod rules;
 pub mod scan;
+pub mod state;
+pub mod verdict;

@@ -1,0 +1,26 @@
+//! Limits the executor enforces, each a named constant. Over a limit an event is refused as a
+//! whole with `RESOURCE_EXHAUSTED` (counts) or `INVALID_ARGUMENT` (field sizes): never a
+//! partial write. The scan length limit lives with the parser (`scan::SCAN_LEN_MAX`).
+
+/// Serials one Commission may create, listed and ranged together, after range expansion: keeps
+/// one event's writes bounded (three keys per unit).
+pub const SERIALS_PER_COMMISSION_MAX: usize = 10_000;
+
+/// Items per Aggregate, Disaggregate, Ship, Decommission, and missing items per Receive.
+pub const ITEMS_PER_EVENT_MAX: usize = 10_000;
+
+/// How deep logistic units nest (pallet > case > inner pack > bundle): bounds every walk up a
+/// unit's container chain.
+pub const SSCC_NESTING_MAX: usize = 4;
+
+/// Characters in a participant's or a product's name.
+pub const NAME_LEN_MAX: usize = 200;
+
+/// Characters in a free-text reason (suspension, recall).
+pub const REASON_LEN_MAX: usize = 1_000;
+
+/// Roles, sites, company prefixes or keys in one admission: a participant record stays small.
+pub const PARTICIPANT_LIST_MAX: usize = 64;
+
+/// Digits of a GS1 company prefix, least and most.
+pub const COMPANY_PREFIX_DIGITS: std::ops::RangeInclusive<usize> = 6..=12;
