@@ -3,11 +3,14 @@
 //! Wire to domain validates everything (identifiers, enums, lengths) and names the field that
 //! is wrong. Domain to wire never fails.
 
+use isnad_core::envelope::{self, EntryKind};
 use isnad_core::event::{
     Admit, DecommissionReason, DeviceClass, Event, EventId, Genesis, Item, LotId, Payload,
     PublicKey, ReasonCode, Role, SerialRange, UnitId,
 };
 use isnad_core::gs1::{Gln, Gs1Date, Serial};
+use isnad_core::queries::{Participant, Shipment};
+use isnad_core::verdict::{HistoryEntry, HistoryKind, UnitStatus, UnitView};
 use prost::Message;
 
 use crate::pb;
@@ -463,6 +466,100 @@ pub fn unit_to_wire(u: &UnitId) -> pb::UnitRef {
     pb::UnitRef {
         gtin: u.gtin.to_string(),
         serial: u.serial.to_string(),
+    }
+}
+
+/// Decodes a log entry into the history form the verdict replays: its recorded time, its
+/// signer and its validated event (or genesis).
+pub fn decode_history_entry(index: u64, entry: &[u8]) -> Result<HistoryEntry> {
+    let decoded = envelope::decode_entry(entry).map_err(|e| ConvertError::Decode {
+        message: "log entry",
+        reason: e.to_string(),
+    })?;
+    let (signer, kind) = match decoded.kind {
+        EntryKind::Genesis { genesis } => (None, HistoryKind::Genesis(decode_genesis(genesis)?)),
+        EntryKind::Event {
+            public_key, body, ..
+        } => (
+            Some(PublicKey(public_key)),
+            HistoryKind::Event(decode_event_body(body)?),
+        ),
+    };
+    Ok(HistoryEntry {
+        index,
+        recorded_unix_ms: decoded.recorded_unix_ms,
+        signer,
+        kind,
+    })
+}
+
+/// A participant as the registry serves it.
+pub fn participant_to_wire(p: &Participant) -> pb::Participant {
+    pb::Participant {
+        party: p.party.to_string(),
+        name: p.name.clone(),
+        roles: p.roles.iter().map(|r| role_to_wire(*r) as i32).collect(),
+        sites: p.sites.iter().map(ToString::to_string).collect(),
+        company_prefixes: p.company_prefixes.clone(),
+        status: if p.suspended {
+            pb::ParticipantStatus::Suspended
+        } else {
+            pb::ParticipantStatus::Active
+        } as i32,
+        keys: p
+            .keys
+            .iter()
+            .map(|k| pb::KeyInfo {
+                public_key: k.public_key.0.to_vec(),
+                valid_from_index: k.valid_from_index,
+                revoked_at_index: k.revoked_at_index.unwrap_or(0),
+                compromised_since_unix_ms: k.compromised_since_unix_ms.unwrap_or(0),
+            })
+            .collect(),
+    }
+}
+
+/// A unit's resolved state on the wire.
+pub fn unit_view_to_wire(view: &UnitView) -> pb::UnitState {
+    let status = match view.status {
+        UnitStatus::Active => pb::UnitStatus::UnitActive,
+        UnitStatus::InTransit => pb::UnitStatus::UnitInTransit,
+        UnitStatus::Decommissioned => pb::UnitStatus::UnitDecommissioned,
+        UnitStatus::Recalled => pb::UnitStatus::UnitRecalled,
+        UnitStatus::Expired => pb::UnitStatus::UnitExpired,
+    };
+    let (destination_party, destination_site) = view
+        .destination
+        .map(|(party, site)| (party.to_string(), site.to_string()))
+        .unwrap_or_default();
+    pb::UnitState {
+        gtin: view.unit.gtin.to_string(),
+        serial: view.unit.serial.to_string(),
+        lot: view.lot.to_string(),
+        expiry: view.expiry.to_string(),
+        status: status as i32,
+        holder: view.holder.to_string(),
+        site: view.site.to_string(),
+        container: view.container.map(|c| c.to_string()).unwrap_or_default(),
+        destination_party,
+        destination_site,
+        decommission_reason: view
+            .decommission_reason
+            .map(|r| decommission_reason_to_wire(r) as i32)
+            .unwrap_or(0),
+    }
+}
+
+/// A shipment on the wire.
+pub fn shipment_to_wire(s: &Shipment) -> pb::Shipment {
+    pb::Shipment {
+        shipment_id: s.id.0.to_vec(),
+        from_party: s.from_party.to_string(),
+        from_site: s.from_site.to_string(),
+        destination_party: s.destination_party.to_string(),
+        destination_site: s.destination_site.to_string(),
+        items: items_to_wire(&s.items),
+        shipped_at_index: s.shipped_at_index,
     }
 }
 
