@@ -12,4 +12,5 @@ pub mod queries;
 pub mod rules;
 pub mod scan;
 pub mod state;
+pub mod testkit;
 pub mod verdict;
