@@ -167,7 +167,7 @@ pub fn verify(public_key: &[u8], signature: &[u8], body: &[u8]) -> Result<(), En
         .map_err(|_| EnvelopeError::SignatureInvalid)
 }
 
-/// Verifies many event signatures at once, about twice as fast per signature as [`verify`].
+/// Verifies many event signatures at once, faster per signature than [`verify`].
 ///
 /// It accepts exactly what [`verify`] accepts (up to the batch equation's 2^-128 chance of a
 /// false accept): before the batch equation, each key and each signature's `R` is checked the
@@ -232,17 +232,60 @@ fn parse(
 
 /// The checks `verify_strict` makes beyond the equation that the batch equation does not: no
 /// small-order key, and an `R` that is a canonical encoding of a point of large order.
+///
+/// The `R` checks are byte comparisons, because decompressing `R` here would cost about 4 us
+/// per signature, a third of the batch equation's own cost; the batch equation decompresses it.
 fn check_strict(key: &VerifyingKey, signature: &Signature) -> Result<(), EnvelopeError> {
-    if key.is_weak() {
-        return Err(EnvelopeError::SignatureInvalid);
-    }
     let r_bytes = signature.r_bytes();
-    let r = VerifyingKey::from_bytes(r_bytes).map_err(|_| EnvelopeError::SignatureInvalid)?;
-    let is_canonical = r.to_edwards().compress().as_bytes() == r_bytes;
-    if r.is_weak() || !is_canonical {
+    if key.is_weak() || !is_canonical_y(r_bytes) || has_small_order(r_bytes) {
         return Err(EnvelopeError::SignatureInvalid);
     }
     Ok(())
+}
+
+/// Whether a point encoding's y coordinate (its low 255 bits, little-endian) is below the field
+/// prime 2^255 - 19. The only other non-canonical encodings, x = 0 with the sign bit set, are
+/// of the points with y = 1 and y = -1, which [`has_small_order`] refuses.
+fn is_canonical_y(encoding: &[u8; 32]) -> bool {
+    let top = encoding[31] & 0x7f;
+    let middle_all_ones = encoding[1..31].iter().all(|&byte| byte == 0xff);
+    // p = 0x7fff...ffed: y >= p only when every byte above the lowest is at its maximum.
+    !(top == 0x7f && middle_all_ones && encoding[0] >= 0xed)
+}
+
+/// The y coordinates (little-endian) of the 8 points of small order, each point with either
+/// sign of x: 0 (order 4), 1 (order 1), p - 1 (order 2), and the two of order 8. The same list
+/// as libsodium's `ge25519_has_small_order`; a test checks it against `VerifyingKey::is_weak`.
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    {
+        let mut one = [0; 32];
+        one[0] = 1;
+        one
+    },
+    {
+        let mut minus_one = [0xff; 32];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        minus_one
+    },
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+];
+
+/// Whether a canonical point encoding is of a point of small order.
+fn has_small_order(encoding: &[u8; 32]) -> bool {
+    let mut y = *encoding;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
 /// What a log entry holds after its header.
@@ -606,6 +649,69 @@ mod tests {
             body,
             Err(EnvelopeError::SignatureInvalid),
         );
+    }
+
+    #[test]
+    fn canonical_y_is_below_the_field_prime() {
+        let encoding = |low: u8, top: u8| {
+            let mut bytes = [0xff; 32];
+            bytes[0] = low;
+            bytes[31] = top;
+            bytes
+        };
+        assert!(is_canonical_y(&encoding(0xec, 0x7f)), "p - 1");
+        assert!(!is_canonical_y(&encoding(0xed, 0x7f)), "p");
+        assert!(!is_canonical_y(&encoding(0xff, 0x7f)), "2^255 - 1");
+        assert!(
+            !is_canonical_y(&encoding(0xf0, 0xff)),
+            "p + 3, sign bit set"
+        );
+        assert!(
+            is_canonical_y(&encoding(0xff, 0x7e)),
+            "below p in the top byte"
+        );
+        assert!(is_canonical_y(&[0; 32]));
+    }
+
+    #[test]
+    fn small_order_list_is_exactly_the_weak_points() {
+        let mut weak_points = Vec::new();
+        for y in SMALL_ORDER_Y {
+            for sign in [0, 0x80] {
+                let mut encoding = y;
+                encoding[31] |= sign;
+                assert!(has_small_order(&encoding));
+                if let Ok(point) = VerifyingKey::from_bytes(&encoding) {
+                    assert!(point.is_weak(), "{}", hex::encode(encoding));
+                    weak_points.push(point.to_edwards().compress().to_bytes());
+                }
+            }
+        }
+        weak_points.sort_unstable();
+        weak_points.dedup();
+        // Ed25519's torsion subgroup has exactly 8 points: the list misses none of them.
+        assert_eq!(weak_points.len(), 8);
+        for seed in 0..64 {
+            let signature = sign(&key(seed), b"body");
+            let r: [u8; 32] = signature[..32].try_into().expect("32 bytes");
+            assert!(!has_small_order(&r) && is_canonical_y(&r));
+        }
+    }
+
+    /// y = 3 is on the curve, so y = p + 3 decodes to the same point: only the encoding is
+    /// wrong, and strict verification refuses it.
+    #[test]
+    fn non_canonical_r_is_refused_before_the_batch_equation() {
+        let signer = key(4);
+        let mut signature = sign(&signer, b"body");
+        let canonical = check_strict(&signer.verifying_key(), &Signature::from_bytes(&signature));
+        assert_eq!(canonical, Ok(()));
+        let mut p_plus_3 = [0xff; 32];
+        p_plus_3[0] = 0xf0;
+        p_plus_3[31] = 0x7f;
+        signature[..32].copy_from_slice(&p_plus_3);
+        let refused = check_strict(&signer.verifying_key(), &Signature::from_bytes(&signature));
+        assert_eq!(refused, Err(EnvelopeError::SignatureInvalid));
     }
 
     fn signed_items(count: usize) -> Vec<([u8; PUBLIC_KEY_LEN], [u8; SIGNATURE_LEN], Vec<u8>)> {
