@@ -254,6 +254,11 @@ fn digital_links() {
         "HTTPS://ID.ISNAD.MA/01/09506000134352/10/ABC/21/123?17=201225",
         Ok(full()),
     );
+    // A case-inverting scanner: the scheme and host change case, the serial keeps what it sent.
+    check(
+        "hTTPS://iD.ISNAD.MA/01/09506000134352/21/aBc",
+        Ok(scan(&[("01", GTIN), ("21", "aBc")])),
+    );
     check(
         "http://example.com/products/gs1/01/09506000134352/21/123/10/ABC?linkType=all&17=201225",
         Ok(full()),
