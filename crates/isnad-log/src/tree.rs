@@ -105,14 +105,6 @@ pub enum LogError {
         /// The later tree size.
         size2: TreeSize,
     },
-    /// The tree asked about is larger than the tree stored.
-    #[error("tree size {requested} is beyond the current size {current}")]
-    BeyondCurrentSize {
-        /// The size asked about.
-        requested: TreeSize,
-        /// The size of the stored tree.
-        current: TreeSize,
-    },
     /// The append would take the tree past [`TREE_SIZE_MAX`] or exceed [`APPEND_LEAVES_MAX`].
     #[error("appending {leaves} leaves to a tree of {size} exceeds the limits")]
     TooManyLeaves {
@@ -162,11 +154,8 @@ pub fn append(
         row_len /= TILE_WIDTH as u64;
         level += 1;
     }
-    let overlay = Overlay {
-        base: store,
-        writes: &writes,
-    };
-    let root = root_at(&mut TileReader::new(&overlay), TreeSize(new_size))?;
+    let staged = Staged::new(store, &writes);
+    let root = root_at(&mut TileReader::new(&staged), TreeSize(new_size))?;
     Ok((
         TreeState {
             size: TreeSize(new_size),
@@ -347,13 +336,22 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
     }
 }
 
-/// A store seen through pending writes, so an append can hash the tiles it is about to write.
-struct Overlay<'a, S> {
+/// A store seen through writes not yet applied to it: lets an append hash the tiles it is about
+/// to write, and lets a caller prove things about the tree an append produced before storing it.
+#[derive(Debug)]
+pub struct Staged<'a, S> {
     base: &'a S,
     writes: &'a NodeWrites,
 }
 
-impl<S: NodeStore> NodeStore for Overlay<'_, S> {
+impl<'a, S> Staged<'a, S> {
+    /// `base` as it will be once `writes` are applied.
+    pub fn new(base: &'a S, writes: &'a NodeWrites) -> Staged<'a, S> {
+        Staged { base, writes }
+    }
+}
+
+impl<S: NodeStore> NodeStore for Staged<'_, S> {
     fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
         match self.writes.tiles.get(&id) {
             Some(tile) => Ok(Some(tile.clone())),

@@ -1,0 +1,924 @@
+//! The [`Store`]: opening and checking a database, appending, and reading back.
+
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use isnad_log::checkpoint::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
+use isnad_log::{
+    Hash, LeafIndex, LogError, NodeStore, NodeStoreError, NodeWrites, Staged, TILE_WIDTH, TileId,
+    TreeSize, TreeState, leaf_hash, verify_consistency,
+};
+use thiserror::Error;
+
+use crate::durability::DiskSync;
+use crate::keys::{self, corrupt};
+
+/// Entries in one append at most: a group of events is bounded, and so is its batch.
+pub const APPEND_ENTRIES_MAX: usize = 10_000;
+
+/// Bytes in one entry at most: the 64 KiB signed body limit plus room for the envelope.
+pub const ENTRY_LEN_MAX: usize = 80 * 1024;
+
+/// Ledger state writes in one append at most.
+pub const STATE_WRITES_MAX: usize = 100_000;
+
+/// Bytes in a ledger state key at most.
+pub const STATE_KEY_LEN_MAX: usize = 1024;
+
+/// Bytes in a ledger state value at most.
+pub const STATE_VALUE_LEN_MAX: usize = 256 * 1024;
+
+/// Entries returned by one [`Store::entries`] call at most.
+pub const ENTRIES_READ_MAX: u64 = 10_000;
+
+/// sled log segment size. sled stores a page bigger than a quarter of a segment as a separate
+/// blob file; 8 MiB segments keep pages of 16 full tiles (128 KiB) in the log itself.
+const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
+
+/// How long [`Store::open`] waits for sled's lock on the database folder.
+const OPEN_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Pause between attempts to take sled's lock.
+const OPEN_LOCK_RETRY: Duration = Duration::from_millis(10);
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// sled reported an error.
+    #[error("storage engine failed")]
+    Sled(#[from] sled::Error),
+    /// A file operation (opening or syncing sled's files) failed.
+    #[error("file operation failed")]
+    Io(#[from] std::io::Error),
+    /// A tree operation failed, or the stored tree is incomplete.
+    #[error("log tree operation failed")]
+    Log(#[from] LogError),
+    /// A stored record does not decode, or stored records disagree with each other.
+    #[error("stored {what} is damaged: {problem}")]
+    Corrupt {
+        /// The kind of record.
+        what: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The new tree does not extend the last signed checkpoint, so nothing was signed or written.
+    #[error("refused to sign: tree of size {size} does not extend the checkpoint at {last_size}")]
+    InconsistentCheckpoint {
+        /// Size of the last signed checkpoint.
+        last_size: TreeSize,
+        /// Size of the tree that would have been signed.
+        size: TreeSize,
+    },
+    /// The signer's key name cannot serve as a checkpoint origin.
+    #[error("cannot sign a checkpoint")]
+    Signing(#[from] NoteError),
+    /// An append must add at least one entry.
+    #[error("an append needs at least one entry")]
+    EmptyAppend,
+    /// More entries than [`APPEND_ENTRIES_MAX`].
+    #[error("{0} entries in one append, more than the limit")]
+    TooManyEntries(usize),
+    /// An entry longer than [`ENTRY_LEN_MAX`].
+    #[error("entry {position} of the append is {len} bytes, more than the limit")]
+    EntryTooLong {
+        /// Position of the entry in the append, from 0.
+        position: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// More state writes than [`STATE_WRITES_MAX`].
+    #[error("{0} state writes in one append, more than the limit")]
+    TooManyStateWrites(usize),
+    /// A state key longer than [`STATE_KEY_LEN_MAX`] or a value longer than
+    /// [`STATE_VALUE_LEN_MAX`].
+    #[error("state write {position} is over the key or value length limit")]
+    StateWriteTooLong {
+        /// Position of the write in the append, from 0.
+        position: usize,
+    },
+    /// The request names a tree size beyond the current one.
+    #[error("tree size {requested} is beyond the current size {current}")]
+    BeyondCurrentSize {
+        /// The size asked about.
+        requested: TreeSize,
+        /// The current size.
+        current: TreeSize,
+    },
+    /// An entry range is reversed or longer than [`ENTRIES_READ_MAX`].
+    #[error("bad entry range {start}..{end}")]
+    BadRange {
+        /// First index asked for.
+        start: u64,
+        /// One past the last index asked for.
+        end: u64,
+    },
+}
+
+/// A ledger state key and its value.
+pub type StatePair = (Vec<u8>, Vec<u8>);
+
+/// A ledger state write: the key, and the new value or `None` to delete it.
+pub type StateWrite = (Vec<u8>, Option<Vec<u8>>);
+
+/// What an append committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// Index of the first appended entry; the others follow in order.
+    pub first_index: LeafIndex,
+    /// The tree after the append.
+    pub tree: TreeState,
+    /// The signed checkpoint of that tree, as a C2SP signed note.
+    pub checkpoint: String,
+}
+
+/// The log and the ledger state in one sled database. Appends are serialized; reads run
+/// concurrently with them and only ever see durable data.
+#[derive(Debug)]
+pub struct Store {
+    db: sled::Db,
+    sync: DiskSync,
+    /// The tree as of the last durable append; readers never see further.
+    durable: RwLock<TreeState>,
+    /// Held for the whole of an append, so that one append computes on the last one's tree.
+    writer: Mutex<()>,
+}
+
+impl Store {
+    /// Opens or creates the database in `dir`, then checks that the stored size, root and last
+    /// checkpoint agree: the root is recomputed from the stored tiles.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let created = !dir.join("conf").exists();
+        let db = open_sled(dir)?;
+        let sync = DiskSync::open(dir, created)?;
+        let state = match db.get(keys::META_KEY)? {
+            Some(record) => keys::decode_meta(&record)?,
+            None if db.is_empty() => TreeState::empty(),
+            None => return Err(corrupt("meta", "missing from a non-empty database")),
+        };
+        let store = Store {
+            db,
+            sync,
+            durable: RwLock::new(state),
+            writer: Mutex::new(()),
+        };
+        store.check_stored_tree(&state)?;
+        Ok(store)
+    }
+
+    /// The tree as of the last durable append.
+    pub fn tree_state(&self) -> TreeState {
+        *self
+            .durable
+            .read()
+            .expect("no thread panics holding the state lock")
+    }
+
+    /// The entry at `index`, as appended, or `None` beyond the tree.
+    pub fn entry(&self, index: LeafIndex) -> Result<Option<Vec<u8>>, StoreError> {
+        if index.0 >= self.tree_state().size.0 {
+            return Ok(None);
+        }
+        match self.db.get(keys::entry_key(index.0))? {
+            Some(record) => keys::decode_entry(&record).map(Some),
+            None => Err(corrupt("entry", "missing below the tree size")),
+        }
+    }
+
+    /// The entries at indices `start..end`, cut at the tree size; at most [`ENTRIES_READ_MAX`].
+    pub fn entries(&self, start: LeafIndex, end: LeafIndex) -> Result<Vec<Vec<u8>>, StoreError> {
+        if start > end || end.0 - start.0 > ENTRIES_READ_MAX {
+            return Err(StoreError::BadRange {
+                start: start.0,
+                end: end.0,
+            });
+        }
+        let end = end.0.min(self.tree_state().size.0);
+        if start.0 >= end {
+            return Ok(Vec::new());
+        }
+        let range = keys::entry_key(start.0)..keys::entry_key(end);
+        let entries = self
+            .db
+            .range(range)
+            .values()
+            .map(|record| keys::decode_entry(&record?))
+            .collect::<Result<Vec<_>, _>>()?;
+        if entries.len() as u64 != end - start.0 {
+            return Err(corrupt("entry", "missing below the tree size"));
+        }
+        Ok(entries)
+    }
+
+    /// The index of the first entry whose leaf hash is `leaf`, if the tree holds one.
+    pub fn index_of_leaf(&self, leaf: &Hash) -> Result<Option<LeafIndex>, StoreError> {
+        let size = self.tree_state().size;
+        for key in self.db.scan_prefix(keys::leaf_index_prefix(leaf)).keys() {
+            let index = keys::leaf_index_from_key(&key?)?;
+            if index.0 >= size.0 {
+                break;
+            }
+            if self.leaf_hash_at(index)? == *leaf {
+                return Ok(Some(index));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size` leaves. O(log n) reads.
+    pub fn inclusion_proof(
+        &self,
+        index: LeafIndex,
+        size: TreeSize,
+    ) -> Result<Vec<Hash>, StoreError> {
+        self.check_size(size)?;
+        Ok(isnad_log::inclusion_proof(
+            &SledTiles(&self.db),
+            index,
+            size,
+        )?)
+    }
+
+    /// The consistency proof from the tree of `size1` leaves to the tree of `size2`. O(log n)
+    /// reads.
+    pub fn consistency_proof(
+        &self,
+        size1: TreeSize,
+        size2: TreeSize,
+    ) -> Result<Vec<Hash>, StoreError> {
+        self.check_size(size2)?;
+        Ok(isnad_log::consistency_proof(
+            &SledTiles(&self.db),
+            size1,
+            size2,
+        )?)
+    }
+
+    /// The checkpoint of the current tree, or `None` before the first append.
+    pub fn latest_checkpoint(&self) -> Result<Option<String>, StoreError> {
+        self.checkpoint_at(self.tree_state().size)
+    }
+
+    /// The checkpoint signed when the tree had `size` leaves, if an append ended there. Every
+    /// signed checkpoint is kept, so receipts can be served again.
+    pub fn checkpoint_at(&self, size: TreeSize) -> Result<Option<String>, StoreError> {
+        if size > self.tree_state().size {
+            return Ok(None);
+        }
+        self.db
+            .get(keys::checkpoint_key(size))?
+            .map(|record| keys::decode_checkpoint(&record))
+            .transpose()
+    }
+
+    /// The ledger state value under `key`.
+    pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .db
+            .get(keys::state_key(key))?
+            .map(|value| value.to_vec()))
+    }
+
+    /// Ledger state pairs whose key starts with `prefix`, strictly after `after` when given, in
+    /// key order, at most `limit`.
+    pub fn state_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<StatePair>, StoreError> {
+        let full_prefix = keys::state_key(prefix);
+        let pairs = match after {
+            Some(after) if after >= prefix => {
+                let start = keys::state_key(after);
+                self.db.range::<&[u8], _>((
+                    std::ops::Bound::Excluded(start.as_slice()),
+                    std::ops::Bound::Unbounded,
+                ))
+            }
+            _ => self.db.range::<&[u8], _>(full_prefix.as_slice()..),
+        };
+        let mut found = Vec::new();
+        for pair in pairs.take(limit) {
+            let (key, value) = pair?;
+            if !key.starts_with(&full_prefix) {
+                break;
+            }
+            found.push((key[1..].to_vec(), value.to_vec()));
+        }
+        Ok(found)
+    }
+
+    /// Appends `entries` after the current tree, applies `state_writes` (`None` deletes), and
+    /// signs a checkpoint of the new tree with `signer` (its key name is the origin) after
+    /// checking that the new tree extends the last signed checkpoint.
+    ///
+    /// Durability: all of it is written as one atomic sled batch, then sled is flushed and its
+    /// data file (and any new blob file) is `fdatasync`ed. When this returns `Ok`, the entries,
+    /// the state writes and the checkpoint survive a process crash or a power cut; when it
+    /// returns `Err`, none of them is visible to readers, and a crash recovers either all of the
+    /// batch or none of it.
+    pub fn append(
+        &self,
+        entries: &[Vec<u8>],
+        state_writes: Vec<StateWrite>,
+        signer: &NoteSigner,
+    ) -> Result<AppendOutcome, StoreError> {
+        check_append_limits(entries, &state_writes)?;
+        let _writer = self
+            .writer
+            .lock()
+            .expect("no thread panics holding the writer lock");
+        let last = self.tree_state();
+        let leaves: Vec<Hash> = entries.iter().map(|entry| leaf_hash(entry)).collect();
+        let tiles = SledTiles(&self.db);
+        let (tree, node_writes) = isnad_log::append(&tiles, &last, &leaves)?;
+        let checkpoint = self.sign_extension(&last, &tree, &node_writes, signer)?;
+        let mut batch = sled::Batch::default();
+        for (position, (entry, leaf)) in entries.iter().zip(&leaves).enumerate() {
+            let index = last.size.0 + position as u64;
+            batch.insert(&keys::entry_key(index), keys::encode_entry(entry));
+            batch.insert(
+                &keys::leaf_index_key(leaf, index),
+                keys::encode_leaf_index(),
+            );
+        }
+        for (id, hashes) in &node_writes.tiles {
+            batch.insert(&keys::tile_key(*id), keys::encode_tile(hashes));
+        }
+        batch.insert(
+            &keys::checkpoint_key(tree.size),
+            keys::encode_checkpoint(&checkpoint),
+        );
+        batch.insert(keys::META_KEY, keys::encode_meta(&tree));
+        for (key, value) in state_writes {
+            match value {
+                Some(value) => batch.insert(keys::state_key(&key), value),
+                None => batch.remove(keys::state_key(&key)),
+            }
+        }
+        self.db.apply_batch(batch)?;
+        self.sync.make_durable(&self.db)?;
+        // Durable now: readers may see the new tree, and the caller may acknowledge it.
+        *self
+            .durable
+            .write()
+            .expect("no thread panics holding the state lock") = tree;
+        Ok(AppendOutcome {
+            first_index: LeafIndex(last.size.0),
+            tree,
+            checkpoint,
+        })
+    }
+
+    /// Signs the checkpoint of `tree` once a consistency proof from the last signed tree
+    /// verifies, then checks the signed note says what was meant.
+    fn sign_extension(
+        &self,
+        last: &TreeState,
+        tree: &TreeState,
+        node_writes: &NodeWrites,
+        signer: &NoteSigner,
+    ) -> Result<String, StoreError> {
+        let refused = StoreError::InconsistentCheckpoint {
+            last_size: last.size,
+            size: tree.size,
+        };
+        if last.size.0 > 0 {
+            let tiles = SledTiles(&self.db);
+            let staged = Staged::new(&tiles, node_writes);
+            let proof = isnad_log::consistency_proof(&staged, last.size, tree.size)?;
+            verify_consistency(last.size, tree.size, &proof, &last.root, &tree.root)
+                .map_err(|_| refused)?;
+        }
+        let checkpoint = Checkpoint {
+            origin: signer.name().to_owned(),
+            size: tree.size,
+            root: tree.root,
+            extensions: Vec::new(),
+        };
+        let note = signer.sign(&checkpoint);
+        let signed = NoteVerifier::from_vkey(&signer.vkey())?.verify(&note)?;
+        assert_eq!(
+            signed, checkpoint,
+            "the signed note states the tree it was made for"
+        );
+        assert!(
+            signed.size >= last.size,
+            "a signed checkpoint never shrinks the tree"
+        );
+        Ok(note)
+    }
+
+    /// Pair assertions on open: the stored root matches the root recomputed from the tiles, the
+    /// last checkpoint states the same size and root, and the entries end at the size.
+    fn check_stored_tree(&self, state: &TreeState) -> Result<(), StoreError> {
+        let tiles = SledTiles(&self.db);
+        if isnad_log::root(&tiles, state.size)? != state.root {
+            return Err(corrupt(
+                "meta",
+                "root differs from the root of the stored tiles",
+            ));
+        }
+        if state.size.0 == 0 {
+            return Ok(());
+        }
+        let note = self
+            .checkpoint_at(state.size)?
+            .ok_or_else(|| corrupt("checkpoint", "missing for the stored tree size"))?;
+        let checkpoint = Checkpoint::from_note_unverified(&note)
+            .map_err(|_| corrupt("checkpoint", "does not parse"))?;
+        if checkpoint.size != state.size || checkpoint.root != state.root {
+            return Err(corrupt("checkpoint", "differs from the stored tree"));
+        }
+        let next_entry = self.db.get(keys::entry_key(state.size.0))?;
+        if self.db.get(keys::entry_key(state.size.0 - 1))?.is_none() || next_entry.is_some() {
+            return Err(corrupt("entry", "entries do not end at the tree size"));
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, size: TreeSize) -> Result<(), StoreError> {
+        let current = self.tree_state().size;
+        if size > current {
+            return Err(StoreError::BeyondCurrentSize {
+                requested: size,
+                current,
+            });
+        }
+        Ok(())
+    }
+
+    fn leaf_hash_at(&self, index: LeafIndex) -> Result<Hash, StoreError> {
+        let id = TileId {
+            level: 0,
+            index: index.0 / TILE_WIDTH as u64,
+        };
+        let offset = (index.0 % TILE_WIDTH as u64) as usize;
+        let record = self.db.get(keys::tile_key(id))?;
+        let tile = record
+            .map(|record| keys::decode_tile(&record))
+            .transpose()?;
+        tile.and_then(|hashes| hashes.get(offset).copied())
+            .ok_or_else(|| corrupt("tile", "missing a leaf hash below the tree size"))
+    }
+}
+
+/// Opens sled, waiting a little while its lock is still held: sled's background threads keep
+/// a dropped database's files, and so its lock, open for a short while, which makes reopening
+/// in the same process (a restart in tests) fail without this wait.
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(dir).segment_size(SEGMENT_SIZE);
+    let deadline = Instant::now() + OPEN_LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(OPEN_LOCK_RETRY);
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+fn check_append_limits(entries: &[Vec<u8>], state_writes: &[StateWrite]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Err(StoreError::EmptyAppend);
+    }
+    if entries.len() > APPEND_ENTRIES_MAX {
+        return Err(StoreError::TooManyEntries(entries.len()));
+    }
+    if let Some((position, entry)) = entries
+        .iter()
+        .enumerate()
+        .find(|(_, entry)| entry.len() > ENTRY_LEN_MAX)
+    {
+        return Err(StoreError::EntryTooLong {
+            position,
+            len: entry.len(),
+        });
+    }
+    if state_writes.len() > STATE_WRITES_MAX {
+        return Err(StoreError::TooManyStateWrites(state_writes.len()));
+    }
+    let too_long = |(key, value): &(Vec<u8>, Option<Vec<u8>>)| {
+        key.len() > STATE_KEY_LEN_MAX
+            || value
+                .as_ref()
+                .is_some_and(|v| v.len() > STATE_VALUE_LEN_MAX)
+    };
+    if let Some(position) = state_writes.iter().position(too_long) {
+        return Err(StoreError::StateWriteTooLong { position });
+    }
+    Ok(())
+}
+
+/// The tiles in sled, as the log crate reads them.
+struct SledTiles<'a>(&'a sled::Db);
+
+impl NodeStore for SledTiles<'_> {
+    fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        match self.0.get(keys::tile_key(id))? {
+            Some(record) => Ok(Some(keys::decode_tile(&record)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use isnad_log::{verify_consistency, verify_inclusion};
+
+    use super::*;
+
+    const LOG_NAME: &str = "isnad.example/log";
+
+    fn signer() -> NoteSigner {
+        NoteSigner::new(LOG_NAME, SigningKey::from_bytes(&[3; 32])).expect("valid log name")
+    }
+
+    fn entries(first: u64, count: u64) -> Vec<Vec<u8>> {
+        (first..first + count)
+            .map(|index| format!("entry {index}").into_bytes())
+            .collect()
+    }
+
+    fn append_batches(store: &Store, batch_lens: &[u64]) -> Vec<AppendOutcome> {
+        let mut outcomes = Vec::new();
+        for &len in batch_lens {
+            let first = store.tree_state().size.0;
+            let outcome = store.append(&entries(first, len), Vec::new(), &signer());
+            outcomes.push(outcome.expect("append succeeds"));
+        }
+        outcomes
+    }
+
+    #[test]
+    fn appends_survive_reopen_and_serve_entries_proofs_and_checkpoints() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let outcomes = append_batches(&Store::open(dir.path()).expect("open"), &[1, 300, 255, 1]);
+        let store = Store::open(dir.path()).expect("reopen");
+        let tree = store.tree_state();
+        assert_eq!(tree, outcomes.last().expect("four appends").tree);
+        assert_eq!(tree.size, TreeSize(557));
+        assert_eq!(
+            outcomes.iter().map(|o| o.first_index.0).collect::<Vec<_>>(),
+            [0, 1, 301, 556]
+        );
+        assert_eq!(
+            store.entry(LeafIndex(300)).expect("read"),
+            Some(b"entry 300".to_vec())
+        );
+        assert_eq!(store.entry(LeafIndex(557)).expect("read"), None);
+        assert_eq!(
+            store.entries(LeafIndex(555), LeafIndex(600)).expect("read"),
+            entries(555, 2)
+        );
+        let verifier = NoteVerifier::from_vkey(&signer().vkey()).expect("vkey parses");
+        for outcome in &outcomes {
+            let note = store
+                .checkpoint_at(outcome.tree.size)
+                .expect("read")
+                .expect("kept");
+            assert_eq!(note, outcome.checkpoint);
+            let checkpoint = verifier.verify(&note).expect("signed by the log");
+            assert_eq!(
+                (checkpoint.size, checkpoint.root),
+                (outcome.tree.size, outcome.tree.root)
+            );
+            let proof = store
+                .consistency_proof(checkpoint.size, tree.size)
+                .expect("proof");
+            assert_eq!(
+                verify_consistency(
+                    checkpoint.size,
+                    tree.size,
+                    &proof,
+                    &checkpoint.root,
+                    &tree.root
+                ),
+                Ok(())
+            );
+        }
+        assert_eq!(store.checkpoint_at(TreeSize(2)).expect("read"), None);
+        assert_eq!(
+            store.latest_checkpoint().expect("read"),
+            Some(outcomes[3].checkpoint.clone())
+        );
+        for index in [0, 255, 256, 556] {
+            let leaf = leaf_hash(format!("entry {index}").as_bytes());
+            assert_eq!(
+                store.index_of_leaf(&leaf).expect("lookup"),
+                Some(LeafIndex(index))
+            );
+            let proof = store
+                .inclusion_proof(LeafIndex(index), tree.size)
+                .expect("proof");
+            assert_eq!(
+                verify_inclusion(&leaf, LeafIndex(index), tree.size, &proof, &tree.root),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            store
+                .index_of_leaf(&leaf_hash(b"never appended"))
+                .expect("lookup"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_repeated_entry_is_found_at_its_first_index() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let twice = vec![b"same".to_vec(), b"other".to_vec(), b"same".to_vec()];
+        store.append(&twice, Vec::new(), &signer()).expect("append");
+        assert_eq!(
+            store.index_of_leaf(&leaf_hash(b"same")).expect("lookup"),
+            Some(LeafIndex(0))
+        );
+    }
+
+    #[test]
+    fn state_writes_commit_with_the_entries() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let writes = |pairs: &[(&str, Option<&str>)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec())))
+                .collect()
+        };
+        store
+            .append(
+                &entries(0, 1),
+                writes(&[
+                    ("u/1", Some("a")),
+                    ("u/2", Some("b")),
+                    ("u/3", Some("c")),
+                    ("v/1", Some("d")),
+                ]),
+                &signer(),
+            )
+            .expect("append");
+        store
+            .append(&entries(1, 1), writes(&[("u/2", None)]), &signer())
+            .expect("append");
+        assert_eq!(store.state_get(b"u/1").expect("get"), Some(b"a".to_vec()));
+        assert_eq!(store.state_get(b"u/2").expect("get"), None);
+        let pairs = |found: Vec<(Vec<u8>, Vec<u8>)>| {
+            found
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        String::from_utf8(k).expect("utf-8"),
+                        String::from_utf8(v).expect("utf-8"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let owned = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            pairs(store.state_scan(b"u/", None, 10).expect("scan")),
+            owned(&[("u/1", "a"), ("u/3", "c")])
+        );
+        assert_eq!(
+            pairs(store.state_scan(b"u/", Some(b"u/1"), 10).expect("scan")),
+            owned(&[("u/3", "c")])
+        );
+        assert_eq!(
+            pairs(store.state_scan(b"u/", None, 1).expect("scan")),
+            owned(&[("u/1", "a")])
+        );
+        assert_eq!(
+            pairs(store.state_scan(b"u/", Some(b"a"), 10).expect("scan")),
+            owned(&[("u/1", "a"), ("u/3", "c")])
+        );
+        assert_eq!(
+            pairs(store.state_scan(b"u/", Some(b"z"), 10).expect("scan")),
+            owned(&[])
+        );
+        assert_eq!(
+            pairs(store.state_scan(b"", None, 10).expect("scan")).len(),
+            3
+        );
+    }
+
+    #[track_caller]
+    fn check_refused(
+        store: &Store,
+        entries: &[Vec<u8>],
+        state_writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+        expected: &str,
+    ) {
+        let before = store.tree_state();
+        let checkpoint = store.latest_checkpoint().expect("read");
+        let error = store
+            .append(entries, state_writes, &signer())
+            .expect_err("refused");
+        assert_eq!(
+            format!("{error:?}").split(['(', ' ', '{']).next(),
+            Some(expected),
+            "{error}"
+        );
+        assert_eq!(store.tree_state(), before, "the tree did not change");
+        assert_eq!(store.latest_checkpoint().expect("read"), checkpoint);
+        assert_eq!(store.entry(LeafIndex(before.size.0)).expect("read"), None);
+        assert_eq!(
+            store.state_get(b"k").expect("read"),
+            None,
+            "no state was written"
+        );
+    }
+
+    #[test]
+    fn appends_over_a_limit_change_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        append_batches(&store, &[3]);
+        let state = |key_len: usize, value_len: usize| {
+            vec![(vec![b'k'; key_len], Some(vec![0; value_len]))]
+        };
+        let one = entries(3, 1);
+        check_refused(&store, &[], state(1, 1), "EmptyAppend");
+        check_refused(
+            &store,
+            &vec![vec![1]; APPEND_ENTRIES_MAX + 1],
+            state(1, 1),
+            "TooManyEntries",
+        );
+        check_refused(
+            &store,
+            &[vec![1], vec![0; ENTRY_LEN_MAX + 1]],
+            state(1, 1),
+            "EntryTooLong",
+        );
+        check_refused(
+            &store,
+            &one,
+            state(STATE_KEY_LEN_MAX + 1, 1),
+            "StateWriteTooLong",
+        );
+        check_refused(
+            &store,
+            &one,
+            state(1, STATE_VALUE_LEN_MAX + 1),
+            "StateWriteTooLong",
+        );
+        let many = vec![(b"k".to_vec(), None); STATE_WRITES_MAX + 1];
+        check_refused(&store, &one, many, "TooManyStateWrites");
+        // Exactly at the limits is accepted.
+        let largest = vec![vec![7; ENTRY_LEN_MAX]; 2];
+        store
+            .append(
+                &largest,
+                state(STATE_KEY_LEN_MAX, STATE_VALUE_LEN_MAX),
+                &signer(),
+            )
+            .expect("at the limits");
+    }
+
+    #[test]
+    fn a_tree_that_does_not_extend_the_last_checkpoint_is_not_signed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        append_batches(&store, &[5]);
+        // Damage the first leaf hash: the next tree would rewrite history.
+        let key = keys::tile_key(TileId { level: 0, index: 0 });
+        let mut hashes =
+            keys::decode_tile(&store.db.get(key).expect("read").expect("tile")).expect("decodes");
+        hashes[0][0] ^= 1;
+        store
+            .db
+            .insert(key, keys::encode_tile(&hashes))
+            .expect("write");
+        check_refused(
+            &store,
+            &entries(5, 1),
+            vec![(b"k".to_vec(), Some(b"v".to_vec()))],
+            "InconsistentCheckpoint",
+        );
+    }
+
+    #[track_caller]
+    fn check_reopen_fails(damage: impl FnOnce(&sled::Db), expected_problem: &str) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let store = Store::open(dir.path()).expect("open");
+            append_batches(&store, &[4, 300]);
+            damage(&store.db);
+            store.db.flush().expect("flush");
+        }
+        match Store::open(dir.path()) {
+            Err(StoreError::Corrupt { problem, .. }) => assert_eq!(problem, expected_problem),
+            other => panic!("expected a corrupt store, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reopening_checks_size_root_and_checkpoint_agree() {
+        let tree = |db: &sled::Db| {
+            keys::decode_meta(&db.get(keys::META_KEY).expect("read").expect("meta"))
+                .expect("decodes")
+        };
+        check_reopen_fails(
+            |db| {
+                let mut state = tree(db);
+                state.root[0] ^= 1;
+                db.insert(keys::META_KEY, keys::encode_meta(&state))
+                    .expect("write");
+            },
+            "root differs from the root of the stored tiles",
+        );
+        check_reopen_fails(
+            |db| {
+                let mut state = tree(db);
+                state.size = TreeSize(4);
+                let root = isnad_log::root(&SledTiles(db), state.size).expect("root");
+                state.root = root;
+                db.insert(keys::META_KEY, keys::encode_meta(&state))
+                    .expect("write");
+            },
+            "entries do not end at the tree size",
+        );
+        check_reopen_fails(
+            |db| {
+                db.remove(keys::checkpoint_key(TreeSize(304)))
+                    .expect("remove");
+            },
+            "missing for the stored tree size",
+        );
+        check_reopen_fails(
+            |db| {
+                let older = db
+                    .get(keys::checkpoint_key(TreeSize(4)))
+                    .expect("read")
+                    .expect("kept");
+                db.insert(keys::checkpoint_key(TreeSize(304)), older)
+                    .expect("write");
+            },
+            "differs from the stored tree",
+        );
+        check_reopen_fails(
+            |db| {
+                db.remove(keys::entry_key(303)).expect("remove");
+            },
+            "entries do not end at the tree size",
+        );
+        check_reopen_fails(
+            |db| {
+                db.remove(keys::META_KEY).expect("remove");
+            },
+            "missing from a non-empty database",
+        );
+        check_reopen_fails(
+            |db| {
+                db.insert(keys::META_KEY, vec![9]).expect("write");
+            },
+            "unknown format version",
+        );
+    }
+
+    #[test]
+    fn requests_beyond_the_tree_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        append_batches(&store, &[10]);
+        let beyond = |result: Result<Vec<Hash>, StoreError>| {
+            matches!(result, Err(StoreError::BeyondCurrentSize { .. }))
+        };
+        assert!(beyond(store.inclusion_proof(LeafIndex(0), TreeSize(11))));
+        assert!(beyond(store.consistency_proof(TreeSize(1), TreeSize(11))));
+        assert!(matches!(
+            store.inclusion_proof(LeafIndex(10), TreeSize(10)),
+            Err(StoreError::Log(LogError::IndexOutOfRange { .. }))
+        ));
+        assert!(matches!(
+            store.consistency_proof(TreeSize(0), TreeSize(10)),
+            Err(StoreError::Log(LogError::BadSizes { .. }))
+        ));
+        assert!(matches!(
+            store.entries(LeafIndex(5), LeafIndex(4)),
+            Err(StoreError::BadRange { .. })
+        ));
+        assert!(matches!(
+            store.entries(LeafIndex(0), LeafIndex(ENTRIES_READ_MAX + 1)),
+            Err(StoreError::BadRange { .. })
+        ));
+        assert_eq!(
+            store
+                .entries(LeafIndex(0), LeafIndex(ENTRIES_READ_MAX))
+                .expect("read")
+                .len(),
+            10
+        );
+        assert_eq!(store.checkpoint_at(TreeSize(11)).expect("read"), None);
+    }
+}
