@@ -1,0 +1,73 @@
+//! The worked signing example of docs/integration.md is a test vector: this test reads the
+//! document and checks that its body bytes decode to the event it describes, that its
+//! signature verifies, and that signing with its seed gives exactly its signature.
+
+use ed25519_dalek::SigningKey;
+use isnad_core::envelope;
+use isnad_core::event::{DeviceClass, Event, EventId, Payload};
+
+const DOC: &str = include_str!("../../docs/integration.md");
+
+/// The value of a `name: hex` line of the worked example.
+fn field(name: &str) -> Vec<u8> {
+    let prefix = format!("{name}: ");
+    let hex_text: String = DOC
+        .lines()
+        .skip_while(|l| !l.starts_with(&prefix))
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || l.starts_with("    "))
+        .map(|(_, l)| l.trim_start_matches(&prefix).trim().to_owned())
+        .collect();
+    hex::decode(&hex_text)
+        .unwrap_or_else(|e| panic!("{name} in docs/integration.md is not hex: {e}"))
+}
+
+fn described_event() -> Event {
+    Event {
+        id: EventId(*b"isnad-example-01"),
+        event_time_unix_ms: 1_790_000_000_000,
+        actor: "6111234000002".parse().expect("valid GLN"),
+        site: "6111234000002".parse().expect("valid GLN"),
+        payload: Payload::RegisterProduct {
+            gtin: "06111234000019".parse().expect("valid GTIN"),
+            name: "Sterile syringe 5 ml".into(),
+            device_class: DeviceClass::ClassIIa,
+            made_in_morocco: true,
+        },
+    }
+}
+
+#[test]
+fn worked_example_matches_the_document() {
+    let seed: [u8; 32] = field("seed").try_into().expect("32-byte seed");
+    let key = SigningKey::from_bytes(&seed);
+    let body = isnad_proto::encode_event_body(&described_event());
+    let signature = envelope::sign(&key, &body);
+    let expected = format!(
+        "public_key: {}\nbody: {}\nsignature: {}",
+        hex::encode(key.verifying_key().to_bytes()),
+        hex::encode(&body),
+        hex::encode(signature)
+    );
+    println!("the worked example's values:\n{expected}");
+    assert_eq!(
+        field("public_key"),
+        key.verifying_key().to_bytes(),
+        "{expected}"
+    );
+    assert_eq!(field("body"), body, "{expected}");
+    assert_eq!(field("signature"), signature, "{expected}");
+    envelope::verify(&field("public_key"), &field("signature"), &field("body"))
+        .expect("the documented signature verifies");
+    assert_eq!(
+        isnad_proto::decode_event_body(&field("body")).expect("decodes"),
+        described_event()
+    );
+}
+
+#[test]
+fn a_flipped_body_byte_breaks_the_documented_signature() {
+    let mut body = field("body");
+    body[10] ^= 1;
+    assert!(envelope::verify(&field("public_key"), &field("signature"), &body).is_err());
+}
