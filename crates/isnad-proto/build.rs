@@ -15,12 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
-    // Signed bodies and entries stay `bytes::Bytes`: cheap to clone, never re-encoded.
-    config.bytes([
-        ".isnad.v1.SignedEvent",
-        ".isnad.v1.ProvenEntry",
-        ".isnad.v1.GetEntriesResponse",
-    ]);
+    // Signed bodies stay `bytes::Bytes`: cheap to clone from the request, never re-encoded.
+    config.bytes([".isnad.v1.SignedEvent"]);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("isnad_descriptor.bin"))
         .compile_with_config(config, &files, &[root])?;

@@ -271,6 +271,28 @@ impl Store {
             .transpose()
     }
 
+    /// The first signed checkpoint whose tree contains entry `index`: the checkpoint of the
+    /// append that committed it, so that a resubmitted event gets its original receipt.
+    /// `None` when the entry is beyond the tree.
+    pub fn checkpoint_covering(
+        &self,
+        index: LeafIndex,
+    ) -> Result<Option<(TreeSize, String)>, StoreError> {
+        let durable = self.tree_state().size;
+        if index.0 >= durable.0 {
+            return Ok(None);
+        }
+        let range = keys::checkpoint_key(TreeSize(index.0 + 1))..=keys::checkpoint_key(durable);
+        // The append that ended at the durable size stored a checkpoint, so one is in range.
+        let (key, record) = self
+            .db
+            .range(range)
+            .next()
+            .ok_or_else(|| corrupt("checkpoint", "missing for the stored tree size"))??;
+        let size = keys::checkpoint_size_from_key(&key)?;
+        Ok(Some((size, keys::decode_checkpoint(&record)?)))
+    }
+
     /// The ledger state value under `key`.
     pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
@@ -604,6 +626,18 @@ mod tests {
             );
         }
         assert_eq!(store.checkpoint_at(TreeSize(2)).expect("read"), None);
+        for (index, batch) in [(0, 0), (1, 1), (300, 1), (301, 2), (555, 2), (556, 3)] {
+            let covering = store.checkpoint_covering(LeafIndex(index)).expect("read");
+            let expected = &outcomes[batch];
+            assert_eq!(
+                covering,
+                Some((expected.tree.size, expected.checkpoint.clone()))
+            );
+        }
+        assert_eq!(
+            store.checkpoint_covering(LeafIndex(557)).expect("read"),
+            None
+        );
         assert_eq!(
             store.latest_checkpoint().expect("read"),
             Some(outcomes[3].checkpoint.clone())

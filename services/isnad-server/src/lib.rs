@@ -1,1 +1,94 @@
 //! The Isnad ledger gRPC service.
+//!
+//! [`run`] serves the capture, registry, verification and log services (plus gRPC health and
+//! reflection) over an already bound listener until a shutdown future resolves, so that tests
+//! drive the real server on `127.0.0.1:0`. The data directory is created by [`init::init`].
+
+pub mod error;
+pub mod init;
+pub mod ledger;
+pub mod service;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use isnad_proto::pb;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::ledger::Ledger;
+use crate::service::capture::{CaptureService, RegistryService};
+use crate::service::log::LogService;
+use crate::service::verification::VerificationService;
+
+/// The largest gRPC message the server decodes: a capture request of 1,000 events of a few
+/// KiB each fits; the 64 KiB body limit times 1,000 would not, and should not (memory).
+pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// The largest gRPC message the server encodes (a verification answer with a long history).
+pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// What `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The data directory made by `isnad-server init`.
+    pub data_dir: PathBuf,
+}
+
+/// Serves the ledger on `listener` until `shutdown` resolves, then drains: in-flight requests
+/// finish, the sequencer commits what it has taken, and the store is flushed.
+pub async fn run(
+    options: ServeOptions,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let opened = init::open(&options.data_dir)?;
+    let ledger = Ledger::start(opened.store.clone(), opened.signer)?;
+    let published = ledger.published();
+    tracing::info!(
+        address = %listener.local_addr()?,
+        origin = %ledger.genesis().origin,
+        tree_size = published.tree.size.0,
+        "serving"
+    );
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<pb::capture_server::CaptureServer<CaptureService>>()
+        .await;
+    health_reporter
+        .set_serving::<pb::verification_server::VerificationServer<VerificationService>>()
+        .await;
+    health_reporter
+        .set_serving::<pb::log_server::LogServer<LogService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            pb::capture_server::CaptureServer::new(CaptureService::new(ledger.clone()))
+                .max_decoding_message_size(REQUEST_BYTES_MAX)
+                .max_encoding_message_size(RESPONSE_BYTES_MAX),
+        )
+        .add_service(
+            pb::registry_server::RegistryServer::new(RegistryService::new(ledger.clone()))
+                .max_decoding_message_size(REQUEST_BYTES_MAX),
+        )
+        .add_service(
+            pb::verification_server::VerificationServer::new(VerificationService::new(
+                ledger.clone(),
+            ))
+            .max_encoding_message_size(RESPONSE_BYTES_MAX),
+        )
+        .add_service(
+            pb::log_server::LogServer::new(LogService::new(ledger.clone()))
+                .max_encoding_message_size(RESPONSE_BYTES_MAX),
+        )
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    ledger.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}

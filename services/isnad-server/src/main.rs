@@ -1,1 +1,148 @@
-fn main() {}
+//! `isnad-server`: parses the command line, starts tracing and calls the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use base64::Engine;
+use clap::{Parser, Subcommand};
+use isnad_core::event::PublicKey;
+use isnad_server::init::{InitOptions, init};
+use isnad_server::{ServeOptions, run};
+
+/// The Isnad ledger: signed custody events of medical devices in a verifiable log.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The data directory (log key and store).
+    #[arg(
+        long,
+        env = "ISNAD_DATA_DIR",
+        default_value = "./isnad-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Where to listen for gRPC.
+    #[arg(long, env = "ISNAD_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the data directory: a new log key (mode 0600) and the genesis entry naming the
+    /// regulator's keys, the trust root.
+    Init {
+        /// The log's origin, the first line of every checkpoint (e.g. `isnad.sante.gov.ma/log`).
+        #[arg(long)]
+        origin: String,
+        /// The regulator's party GLN-13.
+        #[arg(long)]
+        regulator_party: String,
+        /// The regulator's name.
+        #[arg(long, default_value = "Regulator")]
+        regulator_name: String,
+        /// A regulator public key (32 bytes, hex or base64); repeat for several.
+        #[arg(
+            long = "regulator-key",
+            required_unless_present = "generate_regulator_key"
+        )]
+        regulator_keys: Vec<String>,
+        /// Also generate a regulator key pair, written to this file (mode 0600), and use its
+        /// public key: for trying Isnad out. In production the regulator keeps its own key.
+        #[arg(long, value_name = "FILE")]
+        generate_regulator_key: Option<PathBuf>,
+    },
+    /// Serve the ledger (the default).
+    Serve,
+}
+
+fn parse_public_key(text: &str) -> anyhow::Result<PublicKey> {
+    let bytes = hex::decode(text)
+        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(text))
+        .with_context(|| format!("regulator key {text:?} is neither hex nor base64"))?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| anyhow::anyhow!("regulator key: {} bytes, expected 32", b.len()))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&key)
+        .context("regulator key is not a valid Ed25519 public key")?;
+    Ok(PublicKey(key))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Init {
+            origin,
+            regulator_party,
+            regulator_name,
+            regulator_keys,
+            generate_regulator_key,
+        } => {
+            let mut keys = regulator_keys
+                .iter()
+                .map(|k| parse_public_key(k))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if let Some(path) = &generate_regulator_key {
+                let key = isnad_client::keys::generate()?;
+                isnad_client::keys::write_private_key(path, "regulator", &key)?;
+                println!("regulator key written to {} (mode 0600)", path.display());
+                keys.push(PublicKey(key.verifying_key().to_bytes()));
+            }
+            let options = InitOptions {
+                data_dir: cli.data_dir.clone(),
+                origin,
+                regulator_party: regulator_party.parse().context("--regulator-party")?,
+                regulator_name,
+                regulator_keys: keys,
+            };
+            let outcome = init(&options)?;
+            println!("created {}", cli.data_dir.display());
+            println!("log verifier key: {}", outcome.log_vkey);
+            Ok(())
+        }
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(cli.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", cli.listen))?;
+            // Scripts and tests read the bound address (the port may have been 0) from stdout.
+            println!("listening on {}", listener.local_addr()?);
+            run(
+                ServeOptions {
+                    data_dir: cli.data_dir,
+                },
+                listener,
+                shutdown_signal(),
+            )
+            .await
+        }
+    }
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,165 @@
+//! Creating a data directory (log key, store, genesis) and opening one.
+//!
+//! Layout of a data directory:
+//!
+//! ```text
+//! log.key   the log's Ed25519 signing key, C2SP private key line, mode 0600
+//! store/    the sled database: entries, tree tiles, checkpoints, ledger state
+//! ```
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use isnad_core::envelope::{self, EntryKind};
+use isnad_core::event::{Admit, Genesis, PublicKey, Role};
+use isnad_core::gs1::Gln;
+use isnad_core::rules::{self, Context};
+use isnad_log::LeafIndex;
+use isnad_log::checkpoint::NoteSigner;
+use isnad_store::Store;
+
+use crate::error::LedgerError;
+use crate::ledger::now_unix_ms;
+
+/// The log key's file name inside the data directory.
+pub const LOG_KEY_FILE: &str = "log.key";
+/// The store's directory name inside the data directory.
+pub const STORE_DIR: &str = "store";
+
+/// What `isnad-server init` needs.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The data directory to create.
+    pub data_dir: PathBuf,
+    /// The log's origin line, such as `isnad.sante.gov.ma/log`.
+    pub origin: String,
+    /// The regulator's party GLN.
+    pub regulator_party: Gln,
+    /// The regulator's name.
+    pub regulator_name: String,
+    /// The regulator's public keys: the trust root.
+    pub regulator_keys: Vec<PublicKey>,
+}
+
+/// What `init` created.
+#[derive(Debug, Clone)]
+pub struct InitOutcome {
+    /// The log's verifier key string, `name+hex8+base64`, for clients to pin.
+    pub log_vkey: String,
+    /// The first checkpoint, covering the genesis entry.
+    pub checkpoint: String,
+}
+
+/// Creates a data directory with a new log key and the genesis entry. Refuses an existing one.
+pub fn init(options: &InitOptions) -> anyhow::Result<InitOutcome> {
+    anyhow::ensure!(
+        !options.origin.trim().is_empty(),
+        "the origin must not be empty"
+    );
+    anyhow::ensure!(
+        !options.origin.contains('\n')
+            && !options.origin.contains('+')
+            && !options.origin.contains(' '),
+        "the origin must be one line without '+' or spaces (it names the log's key)"
+    );
+    anyhow::ensure!(
+        !options.regulator_keys.is_empty(),
+        "at least one regulator key is needed"
+    );
+    let store_dir = options.data_dir.join(STORE_DIR);
+    anyhow::ensure!(
+        !store_dir.exists(),
+        "{} already holds a store; refusing to overwrite it",
+        options.data_dir.display()
+    );
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&options.data_dir)?;
+    let key = isnad_client::keys::generate()?;
+    isnad_client::keys::write_private_key(
+        &options.data_dir.join(LOG_KEY_FILE),
+        &options.origin,
+        &key,
+    )?;
+    let signer = NoteSigner::new(&options.origin, key.clone())?;
+    let genesis = Genesis {
+        origin: options.origin.clone(),
+        log_public_key: PublicKey(key.verifying_key().to_bytes()),
+        regulator: Admit {
+            party: options.regulator_party,
+            name: options.regulator_name.clone(),
+            roles: vec![Role::Regulator],
+            sites: vec![],
+            company_prefixes: vec![],
+            public_keys: options.regulator_keys.clone(),
+        },
+        created_unix_ms: now_unix_ms(),
+    };
+    let store = Store::open(&store_dir)?;
+    let entry = envelope::encode_genesis_entry(
+        genesis.created_unix_ms,
+        &isnad_proto::encode_genesis(&genesis),
+    );
+    let context = Context {
+        index: 0,
+        recorded_unix_ms: genesis.created_unix_ms,
+        signer: genesis.log_public_key,
+    };
+    let writes = rules::apply_genesis(&genesis, &context);
+    let outcome = store.append(&[entry], writes.0, &signer)?;
+    Ok(InitOutcome {
+        log_vkey: isnad_log::checkpoint::vkey(&options.origin, &key.verifying_key()),
+        checkpoint: outcome.checkpoint,
+    })
+}
+
+/// An opened data directory.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The log's checkpoint signer.
+    pub signer: NoteSigner,
+}
+
+/// Opens a data directory made by [`init`], checking that the log key matches genesis.
+pub fn open(data_dir: &Path) -> anyhow::Result<Opened> {
+    let store_dir = data_dir.join(STORE_DIR);
+    anyhow::ensure!(
+        store_dir.exists(),
+        "{} holds no store; create it first with `isnad-server init`",
+        data_dir.display()
+    );
+    let key = isnad_client::keys::read_private_key(&data_dir.join(LOG_KEY_FILE))?;
+    let store = Arc::new(Store::open(&store_dir)?);
+    let genesis = read_genesis(&store)?;
+    anyhow::ensure!(
+        genesis.log_public_key.0 == key.key.verifying_key().to_bytes()
+            && genesis.origin == key.name,
+        "{} does not match the log's genesis entry",
+        data_dir.join(LOG_KEY_FILE).display()
+    );
+    let signer = NoteSigner::new(&key.name, key.key)?;
+    Ok(Opened { store, signer })
+}
+
+/// Reads and decodes log entry 0.
+pub fn read_genesis(store: &Store) -> Result<Genesis, LedgerError> {
+    let entry = store
+        .entry(LeafIndex(0))?
+        .ok_or_else(|| LedgerError::Storage("the log has no genesis entry".into()))?;
+    match envelope::decode_entry(&entry) {
+        Ok(envelope::EntryRef {
+            kind: EntryKind::Genesis { genesis },
+            ..
+        }) => isnad_proto::decode_genesis(genesis)
+            .map_err(|e| LedgerError::Storage(format!("genesis entry: {e}"))),
+        Ok(_) => Err(LedgerError::Storage(
+            "entry 0 is not a genesis entry".into(),
+        )),
+        Err(e) => Err(LedgerError::Storage(format!("genesis entry: {e}"))),
+    }
+}

@@ -1,0 +1,516 @@
+//! The ledger: stateless checks, the sequencer with group commit, and receipts.
+//!
+//! A capture request is checked without state (limits, decoding, signatures), then queued to
+//! the sequencer, one thread that owns every write. It takes whatever requests are waiting
+//! (up to [`GROUP_EVENTS_MAX`] events), applies them in order with the core's deterministic
+//! executor over an overlay of the stored state, appends the accepted entries and their state
+//! writes as one atomic batch, makes it durable, signs a checkpoint, and only then answers.
+//! A request is atomic: when one of its events is refused, none of them is applied.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use isnad_core::envelope;
+use isnad_core::event::{Event, Genesis, PublicKey};
+use isnad_core::queries;
+use isnad_core::rules::{self, ApplyError, Context};
+use isnad_core::state::{Overlay, StateView, StorageError};
+use isnad_log::checkpoint::NoteSigner;
+use isnad_log::{LeafIndex, TreeSize, TreeState};
+use isnad_proto::pb;
+use isnad_store::Store;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::error::LedgerError;
+
+/// Events in one capture request at most (the design's limit).
+pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
+
+/// Events the sequencer applies and commits as one group at most: large enough that an fsync
+/// is shared by thousands of events, small enough that one group's batch stays a few MiB.
+pub const GROUP_EVENTS_MAX: usize = 8_192;
+
+/// Requests waiting for the sequencer at most; callers wait for a place beyond that.
+pub const SEQUENCER_QUEUE_MAX: usize = 4_096;
+
+/// A signed event that passed the stateless checks.
+#[derive(Debug, Clone)]
+pub struct CheckedEvent {
+    /// The decoded, validated body.
+    pub event: Event,
+    /// The signed body bytes, stored unchanged.
+    pub body: Bytes,
+    /// The signer's key.
+    pub public_key: [u8; 32],
+    /// The signature over `SIGNING_CONTEXT || body`.
+    pub signature: [u8; 64],
+}
+
+/// What the sequencer publishes after each commit: followers and readers watch it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The tree after the commit.
+    pub tree: TreeState,
+    /// The signed checkpoint of that tree.
+    pub checkpoint: String,
+}
+
+struct Job {
+    events: Vec<CheckedEvent>,
+    reply: oneshot::Sender<Result<Vec<pb::Receipt>, LedgerError>>,
+}
+
+/// The ledger service's state shared by every gRPC handler.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<Store>,
+    genesis: Genesis,
+    jobs: mpsc::Sender<Job>,
+    published: watch::Receiver<Published>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("events", &self.events.len())
+            .finish()
+    }
+}
+
+impl Ledger {
+    /// Starts the sequencer thread over an opened store. The store must hold the genesis entry.
+    pub fn start(store: Arc<Store>, signer: NoteSigner) -> Result<Ledger, LedgerError> {
+        let genesis = crate::init::read_genesis(&store)?;
+        let tree = store.tree_state();
+        let checkpoint = store.latest_checkpoint()?.ok_or_else(|| {
+            LedgerError::Storage("the store has entries but no checkpoint".into())
+        })?;
+        let (published_tx, published) = watch::channel(Published { tree, checkpoint });
+        let (jobs, jobs_rx) = mpsc::channel(SEQUENCER_QUEUE_MAX);
+        let sequencer = Sequencer {
+            store: store.clone(),
+            signer,
+            published: published_tx,
+            last_recorded_unix_ms: 0,
+        };
+        std::thread::Builder::new()
+            .name("isnad-sequencer".into())
+            .spawn(move || sequencer.run(jobs_rx))
+            .map_err(|e| LedgerError::Storage(format!("cannot start the sequencer: {e}")))?;
+        Ok(Ledger {
+            inner: Arc::new(Inner {
+                store,
+                genesis,
+                jobs,
+                published,
+            }),
+        })
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    /// The genesis entry: origin, log key and regulator.
+    pub fn genesis(&self) -> &Genesis {
+        &self.inner.genesis
+    }
+
+    /// The latest committed tree and its checkpoint.
+    pub fn published(&self) -> Published {
+        self.inner.published.borrow().clone()
+    }
+
+    /// A receiver that changes after every commit.
+    pub fn watch(&self) -> watch::Receiver<Published> {
+        self.inner.published.clone()
+    }
+
+    /// Waits until every request queued before this call is committed and answered.
+    pub async fn shutdown(&self) {
+        let (reply, answer) = oneshot::channel();
+        // An empty job is answered after everything queued before it: the queue is in order.
+        if self
+            .inner
+            .jobs
+            .send(Job {
+                events: Vec::new(),
+                reply,
+            })
+            .await
+            .is_ok()
+        {
+            let _ = answer.await;
+        }
+    }
+
+    /// Checks, sequences and commits one atomic request; returns a receipt per event, sent
+    /// only once every entry of the request is durable.
+    pub async fn capture(
+        &self,
+        events: Vec<pb::SignedEvent>,
+    ) -> Result<Vec<pb::Receipt>, LedgerError> {
+        let checked = if events.len() > 64 {
+            tokio::task::spawn_blocking(move || check_events(events))
+                .await
+                .map_err(|e| LedgerError::Unavailable(format!("checking task failed: {e}")))??
+        } else {
+            check_events(events)?
+        };
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .jobs
+            .send(Job {
+                events: checked,
+                reply,
+            })
+            .await
+            .map_err(|_| LedgerError::Unavailable("the sequencer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| LedgerError::Unavailable("the sequencer has stopped".into()))?
+    }
+}
+
+/// The stateless checks: limits, decoding, signatures (batch-verified).
+pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, LedgerError> {
+    if events.is_empty() {
+        return Err(LedgerError::InvalidArgument {
+            reason: "EMPTY_REQUEST",
+            message: "a capture request needs at least one event".into(),
+            event: None,
+        });
+    }
+    if events.len() > EVENTS_PER_REQUEST_MAX {
+        return Err(LedgerError::ResourceExhausted {
+            reason: "TOO_MANY_EVENTS",
+            message: format!(
+                "{} events in one request; at most {EVENTS_PER_REQUEST_MAX}",
+                events.len()
+            ),
+            event: None,
+        });
+    }
+    let checked = events
+        .into_iter()
+        .enumerate()
+        .map(|(position, signed)| check_shape(position, signed))
+        .collect::<Result<Vec<_>, _>>()?;
+    let items: Vec<(&[u8], &[u8], &[u8])> = checked
+        .iter()
+        .map(|c| (&c.public_key[..], &c.signature[..], &c.body[..]))
+        .collect();
+    if envelope::verify_batch(&items).is_err() {
+        let position = envelope::first_invalid(&items).unwrap_or(0);
+        return Err(LedgerError::BadSignature {
+            message: format!(
+                "event {position}: the signature does not verify for this body and key"
+            ),
+            event: position,
+        });
+    }
+    Ok(checked)
+}
+
+fn check_shape(position: usize, signed: pb::SignedEvent) -> Result<CheckedEvent, LedgerError> {
+    let invalid = |reason: &'static str, message: String| LedgerError::InvalidArgument {
+        reason,
+        message: format!("event {position}: {message}"),
+        event: Some(position),
+    };
+    if signed.body.len() > envelope::BODY_LEN_MAX {
+        return Err(LedgerError::ResourceExhausted {
+            reason: "BODY_TOO_LARGE",
+            message: format!(
+                "event {position}: body is {} bytes; at most {}",
+                signed.body.len(),
+                envelope::BODY_LEN_MAX
+            ),
+            event: Some(position),
+        });
+    }
+    let public_key: [u8; 32] = signed.public_key[..].try_into().map_err(|_| {
+        invalid(
+            "MALFORMED_KEY",
+            format!("public_key: {} bytes, expected 32", signed.public_key.len()),
+        )
+    })?;
+    let signature: [u8; 64] = signed.signature[..].try_into().map_err(|_| {
+        invalid(
+            "MALFORMED_SIGNATURE",
+            format!("signature: {} bytes, expected 64", signed.signature.len()),
+        )
+    })?;
+    let event = isnad_proto::decode_event_body(&signed.body)
+        .map_err(|e| invalid("MALFORMED_BODY", e.to_string()))?;
+    Ok(CheckedEvent {
+        event,
+        body: signed.body,
+        public_key,
+        signature,
+    })
+}
+
+/// Milliseconds since the Unix epoch by the system clock.
+pub fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The store's ledger state as the core's [`StateView`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoreState<'a>(pub &'a Store);
+
+impl StateView for StoreState<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.0
+            .state_get(key)
+            .map_err(|e| StorageError(e.to_string()))
+    }
+
+    fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.0
+            .state_scan(prefix, after, limit)
+            .map_err(|e| StorageError(e.to_string()))
+    }
+}
+
+/// The single writer.
+struct Sequencer {
+    store: Arc<Store>,
+    signer: NoteSigner,
+    published: watch::Sender<Published>,
+    /// Recorded time never goes backwards, even if the system clock does.
+    last_recorded_unix_ms: i64,
+}
+
+/// Where an accepted event's receipt comes from.
+#[derive(Debug, Clone, Copy)]
+enum Placement {
+    /// Appended in this group at this index.
+    New(u64),
+    /// Already in the log at this index: the original receipt is served again.
+    Existing(u64),
+}
+
+impl Sequencer {
+    fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+        while let Some(first) = jobs.blocking_recv() {
+            let mut group = vec![first];
+            let mut events = group[0].events.len();
+            while events < GROUP_EVENTS_MAX {
+                match jobs.try_recv() {
+                    Ok(job) => {
+                        events += job.events.len();
+                        group.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Err(error) = self.commit_group(group) {
+                // A failed write leaves the on-disk state unknown to this process: stop taking
+                // writes; a restart recovers from what is durable.
+                tracing::error!(%error, "commit failed; the sequencer stops");
+                return;
+            }
+        }
+        tracing::info!("sequencer drained and stopped");
+    }
+
+    fn commit_group(&mut self, group: Vec<Job>) -> Result<(), LedgerError> {
+        self.last_recorded_unix_ms = self.last_recorded_unix_ms.max(now_unix_ms());
+        let recorded = self.last_recorded_unix_ms;
+        let base = self.store.tree_state().size.0;
+        let state = StoreState(&self.store);
+        let mut overlay = Overlay::new(&state);
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        let mut outcomes = Vec::with_capacity(group.len());
+        for job in &group {
+            let mark = overlay.mark();
+            let entries_mark = entries.len();
+            let outcome = place_job(
+                &self.store,
+                &mut overlay,
+                &mut entries,
+                base,
+                recorded,
+                &job.events,
+            );
+            if outcome.is_err() {
+                overlay.rollback(mark);
+                entries.truncate(entries_mark);
+            }
+            outcomes.push(outcome);
+        }
+        let writes = overlay.into_writes();
+        let published = if entries.is_empty() {
+            self.published.borrow().clone()
+        } else {
+            let outcome = self.store.append(&entries, writes.0, &self.signer)?;
+            Published {
+                tree: outcome.tree,
+                checkpoint: outcome.checkpoint,
+            }
+        };
+        // Durability: `Store::append` returned only after the batch was flushed and fdatasync'ed,
+        // so every receipt sent below names entries that survive a crash or power loss.
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            let answer = match outcome {
+                Ok(placements) => receipts(&self.store, &published, &placements),
+                Err(error) => Err(error),
+            };
+            // The caller may have gone away; its events are committed all the same.
+            let _ = job.reply.send(answer);
+        }
+        self.published.send_replace(published);
+        Ok(())
+    }
+}
+
+/// Applies one request's events over the overlay; appends their entries. On error the caller
+/// rolls back both.
+fn place_job(
+    store: &Store,
+    overlay: &mut Overlay<'_, StoreState<'_>>,
+    entries: &mut Vec<Vec<u8>>,
+    base: u64,
+    recorded: i64,
+    events: &[CheckedEvent],
+) -> Result<Vec<Placement>, LedgerError> {
+    let mut placements = Vec::with_capacity(events.len());
+    for (position, checked) in events.iter().enumerate() {
+        if let Some(index) = queries::event_index(overlay, &checked.event.id)? {
+            let stored = if index < base {
+                stored_entry(store, index)?
+            } else {
+                entries[(index - base) as usize].clone()
+            };
+            if !same_event(&stored, checked) {
+                return Err(LedgerError::EventIdReused {
+                    event_id: hex::encode(checked.event.id.0),
+                    event: position,
+                });
+            }
+            placements.push(if index < base {
+                Placement::Existing(index)
+            } else {
+                Placement::New(index)
+            });
+            continue;
+        }
+        let index = base + entries.len() as u64;
+        let context = Context {
+            index,
+            recorded_unix_ms: recorded,
+            signer: PublicKey(checked.public_key),
+        };
+        match rules::apply(&*overlay, &checked.event, &context) {
+            Ok(writes) => overlay.apply(writes),
+            Err(ApplyError::Rejected(rejection)) => {
+                return Err(LedgerError::Rejected {
+                    rejection,
+                    event: position,
+                });
+            }
+            Err(ApplyError::Storage(error)) => return Err(error.into()),
+        }
+        entries.push(envelope::encode_event_entry(
+            recorded,
+            &checked.public_key,
+            &checked.signature,
+            &checked.body,
+        ));
+        placements.push(Placement::New(index));
+    }
+    Ok(placements)
+}
+
+fn stored_entry(store: &Store, index: u64) -> Result<Vec<u8>, LedgerError> {
+    store
+        .entry(LeafIndex(index))?
+        .ok_or_else(|| LedgerError::Storage(format!("entry {index} is indexed but missing")))
+}
+
+/// Whether a stored entry carries exactly this signed event.
+fn same_event(entry: &[u8], checked: &CheckedEvent) -> bool {
+    match envelope::decode_entry(entry) {
+        Ok(envelope::EntryRef {
+            kind:
+                envelope::EntryKind::Event {
+                    public_key,
+                    signature,
+                    body,
+                },
+            ..
+        }) => {
+            public_key == checked.public_key
+                && signature == checked.signature
+                && body == &checked.body[..]
+        }
+        _ => false,
+    }
+}
+
+fn receipts(
+    store: &Store,
+    published: &Published,
+    placements: &[Placement],
+) -> Result<Vec<pb::Receipt>, LedgerError> {
+    placements
+        .iter()
+        .map(|placement| match *placement {
+            Placement::New(index) => receipt(
+                store,
+                index,
+                published.tree.size.0,
+                published.checkpoint.clone(),
+            ),
+            Placement::Existing(index) => original_receipt(store, index),
+        })
+        .collect()
+}
+
+/// The receipt of an entry committed earlier: against the checkpoint of the group it was
+/// committed in, so a resubmission gets exactly the receipt the first submission got.
+pub fn original_receipt(store: &Store, index: u64) -> Result<pb::Receipt, LedgerError> {
+    let (size, checkpoint) = store
+        .checkpoint_covering(LeafIndex(index))?
+        .ok_or_else(|| LedgerError::Storage(format!("no checkpoint covers entry {index}")))?;
+    receipt(store, index, size.0, checkpoint)
+}
+
+fn receipt(
+    store: &Store,
+    index: u64,
+    size: u64,
+    checkpoint: String,
+) -> Result<pb::Receipt, LedgerError> {
+    let entry = store
+        .entry(LeafIndex(index))?
+        .ok_or_else(|| LedgerError::Storage(format!("entry {index} is missing")))?;
+    Ok(pb::Receipt {
+        leaf_index: index,
+        leaf_hash: isnad_log::leaf_hash(&entry).to_vec(),
+        tree_size: size,
+        inclusion_proof: store
+            .inclusion_proof(LeafIndex(index), TreeSize(size))?
+            .iter()
+            .map(|h| h.to_vec())
+            .collect(),
+        checkpoint,
+    })
+}

@@ -1,0 +1,212 @@
+//! `isnad.v1.Log`: checkpoints, entries, proofs and a follow stream for mirrors and auditors.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use isnad_proto::pb;
+use tonic::{Request, Response, Status};
+
+use isnad_log::{LeafIndex, TreeSize};
+
+use super::{blocking, hashes_to_wire};
+use crate::error::LedgerError;
+use crate::ledger::Ledger;
+
+/// Entries per `GetEntries` call, and per `Follow` message, at most.
+pub const ENTRIES_PER_RESPONSE_MAX: u64 = 1_000;
+
+/// The log service.
+#[derive(Debug, Clone)]
+pub struct LogService {
+    ledger: Ledger,
+}
+
+impl LogService {
+    /// A log service over the ledger.
+    pub fn new(ledger: Ledger) -> Self {
+        Self { ledger }
+    }
+
+    /// `size`, or the current size when 0; refuses a size beyond the current tree.
+    fn size_or_current(&self, size: u64, field: &'static str) -> Result<u64, LedgerError> {
+        let current = self.ledger.published().tree.size.0;
+        match size {
+            0 => Ok(current),
+            s if s > current => Err(LedgerError::InvalidArgument {
+                reason: "BEYOND_TREE_SIZE",
+                message: format!("{field}: {s} is beyond the tree size {current}"),
+                event: None,
+            }),
+            s => Ok(s),
+        }
+    }
+}
+
+type FollowStream =
+    Pin<Box<dyn Stream<Item = Result<pb::FollowResponse, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl pb::log_server::Log for LogService {
+    async fn get_checkpoint(
+        &self,
+        _request: Request<pb::GetCheckpointRequest>,
+    ) -> Result<Response<pb::CheckpointResponse>, Status> {
+        let published = self.ledger.published();
+        Ok(Response::new(pb::CheckpointResponse {
+            checkpoint: published.checkpoint,
+            tree_size: published.tree.size.0,
+        }))
+    }
+
+    async fn get_entries(
+        &self,
+        request: Request<pb::GetEntriesRequest>,
+    ) -> Result<Response<pb::GetEntriesResponse>, Status> {
+        let pb::GetEntriesRequest { start, end } = request.into_inner();
+        let size = self.ledger.published().tree.size.0;
+        if start >= end || end > size {
+            return Err(LedgerError::InvalidArgument {
+                reason: "BAD_RANGE",
+                message: format!("entries [{start}, {end}) are not within the tree of size {size}"),
+                event: None,
+            }
+            .into());
+        }
+        if end - start > ENTRIES_PER_RESPONSE_MAX {
+            return Err(LedgerError::ResourceExhausted {
+                reason: "RANGE_TOO_LONG",
+                message: format!(
+                    "{} entries asked; at most {ENTRIES_PER_RESPONSE_MAX} per call",
+                    end - start
+                ),
+                event: None,
+            }
+            .into());
+        }
+        let store = self.ledger.store().clone();
+        let entries =
+            blocking(move || Ok(store.entries(LeafIndex(start), LeafIndex(end))?)).await?;
+        Ok(Response::new(pb::GetEntriesResponse { entries }))
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<pb::GetInclusionProofRequest>,
+    ) -> Result<Response<pb::InclusionProof>, Status> {
+        let request = request.into_inner();
+        let size = self.size_or_current(request.tree_size, "tree_size")?;
+        let store = self.ledger.store().clone();
+        let leaf = request.leaf;
+        let proof = blocking(move || {
+            let index = match leaf {
+                Some(pb::get_inclusion_proof_request::Leaf::Index(index)) => index,
+                Some(pb::get_inclusion_proof_request::Leaf::LeafHash(hash)) => {
+                    let hash: isnad_log::Hash =
+                        hash[..]
+                            .try_into()
+                            .map_err(|_| LedgerError::InvalidArgument {
+                                reason: "MALFORMED_FIELD",
+                                message: format!("leaf_hash: {} bytes, expected 32", hash.len()),
+                                event: None,
+                            })?;
+                    store
+                        .index_of_leaf(&hash)?
+                        .ok_or_else(|| LedgerError::NotFound {
+                            reason: "UNKNOWN_LEAF",
+                            message: "no entry has this leaf hash".into(),
+                        })?
+                        .0
+                }
+                None => {
+                    return Err(LedgerError::InvalidArgument {
+                        reason: "MALFORMED_FIELD",
+                        message: "leaf: give an index or a leaf hash".into(),
+                        event: None,
+                    });
+                }
+            };
+            if index >= size {
+                return Err(LedgerError::NotFound {
+                    reason: "BEYOND_TREE_SIZE",
+                    message: format!("entry {index} is not in the tree of size {size}"),
+                });
+            }
+            let hashes = store.inclusion_proof(LeafIndex(index), TreeSize(size))?;
+            Ok(pb::InclusionProof {
+                leaf_index: index,
+                tree_size: size,
+                hashes: hashes_to_wire(&hashes),
+            })
+        })
+        .await?;
+        Ok(Response::new(proof))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<pb::GetConsistencyProofRequest>,
+    ) -> Result<Response<pb::ConsistencyProof>, Status> {
+        let request = request.into_inner();
+        let second = self.size_or_current(request.second_size, "second_size")?;
+        let first = request.first_size;
+        if first == 0 || first > second {
+            return Err(LedgerError::InvalidArgument {
+                reason: "BAD_RANGE",
+                message: format!("first_size {first} must be between 1 and second_size {second}"),
+                event: None,
+            }
+            .into());
+        }
+        let store = self.ledger.store().clone();
+        let hashes =
+            blocking(move || Ok(store.consistency_proof(TreeSize(first), TreeSize(second))?))
+                .await?;
+        Ok(Response::new(pb::ConsistencyProof {
+            first_size: first,
+            second_size: second,
+            hashes: hashes_to_wire(&hashes),
+        }))
+    }
+
+    type FollowStream = FollowStream;
+
+    async fn follow(
+        &self,
+        request: Request<pb::FollowRequest>,
+    ) -> Result<Response<Self::FollowStream>, Status> {
+        let mut next = request.into_inner().start;
+        let mut watch = self.ledger.watch();
+        let store = self.ledger.store().clone();
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            loop {
+                let published = watch.borrow_and_update().clone();
+                while next < published.tree.size.0 {
+                    let end = published.tree.size.0.min(next + ENTRIES_PER_RESPONSE_MAX);
+                    let store = store.clone();
+                    let start = next;
+                    let answer =
+                        blocking(move || Ok(store.entries(LeafIndex(start), LeafIndex(end))?))
+                            .await
+                            .map(|entries| pb::FollowResponse {
+                                start,
+                                entries,
+                                checkpoint: published.checkpoint.clone(),
+                            });
+                    let failed = answer.is_err();
+                    if sender.send(answer.map_err(Status::from)).await.is_err() || failed {
+                        return;
+                    }
+                    next = end;
+                }
+                // Wait for the next commit; a closed channel means the server is stopping.
+                if watch.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
+    }
+}

@@ -1,0 +1,351 @@
+//! `isnad.v1.Verification`: the inspector's question, and the views of the circuit.
+//!
+//! Every answer is read against one published tree: entries beyond it are left out, so each
+//! proof in an answer verifies against the answer's checkpoint.
+
+use isnad_core::gs1::Gln;
+use isnad_core::queries::{self, HistoryIndexes};
+use isnad_core::scan::{SCAN_LEN_MAX, parse_scan};
+use isnad_core::verdict::{self, HistoryEntry};
+use isnad_log::{LeafIndex, TreeSize};
+use isnad_proto::convert::{self as wire, decode_history_entry};
+use isnad_proto::pb;
+use isnad_store::Store;
+use tonic::{Request, Response, Status};
+
+use super::{blocking, hashes_to_wire, parse_field};
+use crate::error::LedgerError;
+use crate::ledger::{Ledger, Published, StoreState, now_unix_ms};
+
+/// Units per `LotUnits` page at most.
+pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
+/// Entries per `PartyEvents` page at most.
+pub const PARTY_EVENTS_PAGE_MAX: usize = 1_000;
+/// Entries in one `History` answer at most.
+pub const HISTORY_ENTRIES_MAX: usize = 10_000;
+
+/// The verification service.
+#[derive(Debug, Clone)]
+pub struct VerificationService {
+    ledger: Ledger,
+}
+
+impl VerificationService {
+    /// A verification service over the ledger.
+    pub fn new(ledger: Ledger) -> Self {
+        Self { ledger }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::verification_server::Verification for VerificationService {
+    async fn verify(
+        &self,
+        request: Request<pb::VerifyRequest>,
+    ) -> Result<Response<pb::VerifyResponse>, Status> {
+        let request = request.into_inner();
+        if request.scan.len() > SCAN_LEN_MAX {
+            return Err(LedgerError::ResourceExhausted {
+                reason: "SCAN_TOO_LONG",
+                message: format!("scan: {} bytes; at most {SCAN_LEN_MAX}", request.scan.len()),
+                event: None,
+            }
+            .into());
+        }
+        let verifier_site: Option<Gln> = if request.verifier_site.is_empty() {
+            None
+        } else {
+            Some(parse_field("verifier_site", &request.verifier_site)?)
+        };
+        let published = self.ledger.published();
+        let known = request.known_tree_size;
+        if known > published.tree.size.0 {
+            return Err(LedgerError::InvalidArgument {
+                reason: "KNOWN_SIZE_AHEAD",
+                message: format!(
+                    "known_tree_size {known} is beyond this log's size {}: a different log, or a split view",
+                    published.tree.size.0
+                ),
+                event: None,
+            }
+            .into());
+        }
+        let store = self.ledger.store().clone();
+        let response = blocking(move || {
+            answer_verify(
+                &store,
+                &published,
+                &request.scan,
+                verifier_site.as_ref(),
+                known,
+            )
+        })
+        .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn history(
+        &self,
+        request: Request<pb::HistoryRequest>,
+    ) -> Result<Response<pb::HistoryResponse>, Status> {
+        use pb::history_request::Subject;
+        let subject = request.into_inner().subject.ok_or_else(|| {
+            Status::from(LedgerError::InvalidArgument {
+                reason: "MALFORMED_FIELD",
+                message: "subject: missing".into(),
+                event: None,
+            })
+        })?;
+        let store = self.ledger.store().clone();
+        let published = self.ledger.published();
+        let response = blocking(move || {
+            let indexes = match subject {
+                Subject::Unit(unit) => {
+                    let unit = wire::unit_from_wire("unit", &unit).map_err(invalid)?;
+                    let scan = isnad_core::scan::Scan {
+                        gtin: Some(unit.gtin),
+                        serial: Some(unit.serial),
+                        ..Default::default()
+                    };
+                    let HistoryIndexes { events, .. } =
+                        queries::history_for_scan(&StoreState(&store), &scan)?;
+                    events
+                }
+                Subject::Lot(lot) => {
+                    let lot = isnad_core::event::LotId {
+                        gtin: wire::gs1("lot.gtin", &lot.gtin).map_err(invalid)?,
+                        lot: wire::gs1("lot.lot", &lot.lot).map_err(invalid)?,
+                    };
+                    queries::history_for_lot(&StoreState(&store), &lot)?
+                }
+                Subject::Sscc(sscc) => {
+                    let sscc = wire::gs1("sscc", &sscc).map_err(invalid)?;
+                    queries::history_for_sscc(&StoreState(&store), &sscc)?
+                }
+            };
+            let indexes = within(indexes, published.tree.size.0);
+            if indexes.len() > HISTORY_ENTRIES_MAX {
+                return Err(LedgerError::ResourceExhausted {
+                    reason: "HISTORY_TOO_LONG",
+                    message: format!(
+                        "{} entries; at most {HISTORY_ENTRIES_MAX} per answer",
+                        indexes.len()
+                    ),
+                    event: None,
+                });
+            }
+            Ok(pb::HistoryResponse {
+                history: proven_entries(&store, &indexes, published.tree.size.0)?,
+                checkpoint: published.checkpoint,
+            })
+        })
+        .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn lot_units(
+        &self,
+        request: Request<pb::LotUnitsRequest>,
+    ) -> Result<Response<pb::LotUnitsResponse>, Status> {
+        let request = request.into_inner();
+        let lot = isnad_core::event::LotId {
+            gtin: parse_field("gtin", &request.gtin)?,
+            lot: parse_field("lot", &request.lot)?,
+        };
+        let after: Option<isnad_core::gs1::Serial> = if request.after_serial.is_empty() {
+            None
+        } else {
+            Some(parse_field("after_serial", &request.after_serial)?)
+        };
+        let limit = page_size(request.page_size, LOT_UNITS_PAGE_MAX);
+        let store = self.ledger.store().clone();
+        let response = blocking(move || {
+            let record =
+                queries::lot(&StoreState(&store), &lot)?.ok_or_else(|| LedgerError::NotFound {
+                    reason: "UNKNOWN_LOT",
+                    message: format!("no lot {} of GTIN {}", lot.lot, lot.gtin),
+                })?;
+            let now = now_unix_ms();
+            let units =
+                queries::lot_units(&StoreState(&store), &lot, after.as_ref(), limit + 1, now)?;
+            let more = units.len() > limit;
+            let units: Vec<_> = units.into_iter().take(limit).collect();
+            let next_after_serial = if more {
+                units
+                    .last()
+                    .map(|u| u.unit.serial.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Ok(pb::LotUnitsResponse {
+                units: units.iter().map(wire::unit_view_to_wire).collect(),
+                next_after_serial,
+                recalled: record.recalled_at_index.is_some(),
+                quantity_not_serialized: record.quantity_commissioned,
+            })
+        })
+        .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn party_events(
+        &self,
+        request: Request<pb::PartyEventsRequest>,
+    ) -> Result<Response<pb::PartyEventsResponse>, Status> {
+        let request = request.into_inner();
+        let party: Gln = parse_field("party", &request.party)?;
+        let limit = page_size(request.page_size, PARTY_EVENTS_PAGE_MAX);
+        let until = if request.until_unix_ms == 0 {
+            i64::MAX
+        } else {
+            request.until_unix_ms
+        };
+        let store = self.ledger.store().clone();
+        let published = self.ledger.published();
+        let response = blocking(move || {
+            let indexes = queries::party_events(
+                &StoreState(&store),
+                &party,
+                request.from_unix_ms,
+                until,
+                request.after_index,
+                limit + 1,
+            )?;
+            let indexes = within(indexes, published.tree.size.0);
+            let more = indexes.len() > limit;
+            let indexes: Vec<u64> = indexes.into_iter().take(limit).collect();
+            Ok(pb::PartyEventsResponse {
+                entries: proven_entries(&store, &indexes, published.tree.size.0)?,
+                checkpoint: published.checkpoint,
+                next_after_index: if more {
+                    indexes.last().copied().unwrap_or(0)
+                } else {
+                    0
+                },
+            })
+        })
+        .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn inbound_shipments(
+        &self,
+        request: Request<pb::InboundShipmentsRequest>,
+    ) -> Result<Response<pb::InboundShipmentsResponse>, Status> {
+        let party: Gln = parse_field("party", &request.into_inner().party)?;
+        let store = self.ledger.store().clone();
+        let shipments =
+            blocking(move || Ok(queries::inbound_shipments(&StoreState(&store), &party)?)).await?;
+        Ok(Response::new(pb::InboundShipmentsResponse {
+            shipments: shipments.iter().map(wire::shipment_to_wire).collect(),
+        }))
+    }
+}
+
+fn invalid(error: isnad_proto::ConvertError) -> LedgerError {
+    LedgerError::InvalidArgument {
+        reason: "MALFORMED_FIELD",
+        message: error.to_string(),
+        event: None,
+    }
+}
+
+fn page_size(asked: u32, max: usize) -> usize {
+    match asked as usize {
+        0 => max,
+        n => n.min(max),
+    }
+}
+
+/// Indexes that the published tree contains: later commits are not in its proofs.
+fn within(indexes: Vec<u64>, size: u64) -> Vec<u64> {
+    indexes.into_iter().filter(|&i| i < size).collect()
+}
+
+/// Entries with inclusion proofs against the tree of `size`.
+fn proven_entries(
+    store: &Store,
+    indexes: &[u64],
+    size: u64,
+) -> Result<Vec<pb::ProvenEntry>, LedgerError> {
+    indexes
+        .iter()
+        .map(|&index| {
+            let entry = store
+                .entry(LeafIndex(index))?
+                .ok_or_else(|| LedgerError::Storage(format!("entry {index} is missing")))?;
+            Ok(pb::ProvenEntry {
+                index,
+                entry,
+                inclusion_proof: hashes_to_wire(
+                    &store.inclusion_proof(LeafIndex(index), TreeSize(size))?,
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The whole verification answer, read against one published tree.
+fn answer_verify(
+    store: &Store,
+    published: &Published,
+    scan_text: &str,
+    verifier_site: Option<&Gln>,
+    known_tree_size: u64,
+) -> Result<pb::VerifyResponse, LedgerError> {
+    let size = published.tree.size.0;
+    let consistency_proof = if known_tree_size > 0 && known_tree_size < size {
+        hashes_to_wire(&store.consistency_proof(TreeSize(known_tree_size), TreeSize(size))?)
+    } else {
+        Vec::new()
+    };
+    let mut response = pb::VerifyResponse {
+        checkpoint: published.checkpoint.clone(),
+        consistency_from: known_tree_size,
+        consistency_proof,
+        ..Default::default()
+    };
+    let scan = match parse_scan(scan_text) {
+        Ok(scan) => scan,
+        Err(error) => {
+            let malformed = verdict::malformed_scan_verdict();
+            response.verdict = wire::reason_code_to_wire(malformed.verdict) as i32;
+            response.reasons = malformed
+                .reasons
+                .iter()
+                .map(|r| wire::reason_code_to_wire(*r) as i32)
+                .collect();
+            response.scan_error = error.to_string();
+            return Ok(response);
+        }
+    };
+    let indexes = queries::history_for_scan(&StoreState(store), &scan)?;
+    let events = within(indexes.events, size);
+    let authorizations = within(indexes.authorizations, size);
+    let mut all: Vec<u64> = events.iter().chain(&authorizations).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    let history = all
+        .iter()
+        .map(|&index| {
+            let entry = store
+                .entry(LeafIndex(index))?
+                .ok_or_else(|| LedgerError::Storage(format!("entry {index} is missing")))?;
+            decode_history_entry(index, &entry)
+                .map_err(|e| LedgerError::Storage(format!("entry {index}: {e}")))
+        })
+        .collect::<Result<Vec<HistoryEntry>, LedgerError>>()?;
+    let verdict = verdict::derive_verdict(&scan, verifier_site, &history, now_unix_ms())
+        .map_err(|e| LedgerError::Storage(format!("the stored history does not replay: {e}")))?;
+    response.verdict = wire::reason_code_to_wire(verdict.verdict) as i32;
+    response.reasons = verdict
+        .reasons
+        .iter()
+        .map(|r| wire::reason_code_to_wire(*r) as i32)
+        .collect();
+    response.state = verdict.state.as_ref().map(wire::unit_view_to_wire);
+    response.history = proven_entries(store, &events, size)?;
+    response.authorizations = proven_entries(store, &authorizations, size)?;
+    Ok(response)
+}
