@@ -148,6 +148,15 @@ pub(crate) fn leaf_index_from_key(key: &[u8]) -> Result<LeafIndex, StoreError> {
     Ok(LeafIndex(u64::from_be_bytes(index)))
 }
 
+/// Reads the tree size out of a checkpoint key.
+pub(crate) fn checkpoint_size_from_key(key: &[u8]) -> Result<TreeSize, StoreError> {
+    let size: [u8; 8] = key
+        .get(1..)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| corrupt("checkpoint", "wrong key length"))?;
+    Ok(TreeSize(u64::from_be_bytes(size)))
+}
+
 /// Checks the version byte and returns what follows it.
 fn payload<'a>(record: &'a [u8], version: u8, what: &'static str) -> Result<&'a [u8], StoreError> {
     match record.split_first() {
@@ -228,5 +237,9 @@ mod tests {
             "not UTF-8",
         );
         check(leaf_index_from_key(b"h123").map(drop), "wrong key length");
+        check(
+            checkpoint_size_from_key(b"c123").map(drop),
+            "wrong key length",
+        );
     }
 }
