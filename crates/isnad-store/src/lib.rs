@@ -32,6 +32,7 @@
 
 mod durability;
 mod keys;
+mod state_view;
 mod store;
 
 pub use store::{
