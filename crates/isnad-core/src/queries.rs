@@ -7,12 +7,14 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{DeviceClass, EventId, Item, LotId, PublicKey, Role, UnitId};
+use crate::event::{
+    DecommissionReason, DeviceClass, EventId, Item, LotId, PublicKey, Role, UnitId,
+};
 use crate::gs1::{Gln, Gs1Date, Gtin, Serial, Sscc};
 use crate::limits::SSCC_NESTING_MAX;
 use crate::rules::keys;
 use crate::rules::lot_expired;
-use crate::rules::records::{Custody, IndexNote, Link, ParticipantRecord, UnitRecord};
+use crate::rules::records::{Custody, IndexNote, Link, ParticipantRecord, SsccRecord, UnitRecord};
 use crate::scan::Scan;
 use crate::state::{StateView, StorageError, decode, read, scan_all};
 use crate::verdict::{UnitStatus, UnitView};
@@ -176,6 +178,112 @@ pub fn lot_balance<V: StateView + ?Sized>(
     Ok(read(view, &keys::balance(lot, holder))?.unwrap_or(0))
 }
 
+/// A logistic unit's current state, resolved through its containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsccView {
+    pub sscc: Sscc,
+    /// The party that has it; the sender while it is in transit.
+    pub holder: Gln,
+    /// The holder's site; the sender's while it is in transit.
+    pub site: Gln,
+    /// The SSCC that holds it directly.
+    pub container: Option<Sscc>,
+    /// While in transit: the addressee party and site.
+    pub destination: Option<(Gln, Gln)>,
+    /// Its own decommissioning, or its nearest container's.
+    pub decommission_reason: Option<DecommissionReason>,
+    /// The log index of the Aggregate that created it.
+    pub created_at_index: u64,
+}
+
+/// An SSCC's current state, if it was ever packed.
+pub fn sscc<V: StateView + ?Sized>(
+    view: &V,
+    sscc: &Sscc,
+) -> Result<Option<SsccView>, StorageError> {
+    let Some(record) = read::<SsccRecord, _>(view, &keys::sscc(sscc))? else {
+        return Ok(None);
+    };
+    let resolved = crate::rules::resolve(
+        view,
+        &record.custody,
+        record.container,
+        record.decommissioned,
+    )?;
+    let label = format!("SSCC {sscc}");
+    let Whereabouts {
+        holder,
+        site,
+        destination,
+    } = whereabouts(view, &resolved.custody, &label)?;
+    Ok(Some(SsccView {
+        sscc: *sscc,
+        holder,
+        site,
+        container: record.container,
+        destination,
+        decommission_reason: resolved.decommissioned,
+        created_at_index: record.created_at_index,
+    }))
+}
+
+/// Who has an item and where; in transit, the sender and the addressee.
+struct Whereabouts {
+    holder: Gln,
+    site: Gln,
+    destination: Option<(Gln, Gln)>,
+}
+
+/// The whereabouts of a resolved custody.
+fn whereabouts<V: StateView + ?Sized>(
+    view: &V,
+    custody: &Custody,
+    label: &str,
+) -> Result<Whereabouts, StorageError> {
+    match custody {
+        Custody::Held { holder, site } => Ok(Whereabouts {
+            holder: *holder,
+            site: *site,
+            destination: None,
+        }),
+        Custody::InTransit { shipment: id } => {
+            let shipment = shipment(view, id)?.ok_or_else(|| {
+                StorageError(format!(
+                    "{label} is in unknown shipment {}",
+                    hex::encode(id.0)
+                ))
+            })?;
+            Ok(Whereabouts {
+                holder: shipment.from_party,
+                site: shipment.from_site,
+                destination: Some((shipment.destination_party, shipment.destination_site)),
+            })
+        }
+    }
+}
+
+/// What an SSCC holds directly: units and SSCCs, in key order. Empty for an SSCC never
+/// packed.
+pub fn sscc_contents<V: StateView + ?Sized>(
+    view: &V,
+    sscc: &Sscc,
+) -> Result<Vec<Item>, StorageError> {
+    let mut items = Vec::new();
+    for (key, _) in scan_all(view, &keys::contents_prefix(sscc))? {
+        match keys::parse_content(&key) {
+            Some(keys::Child::Unit(unit)) => items.push(Item::Unit(unit)),
+            Some(keys::Child::Sscc(child)) => items.push(Item::Sscc(child)),
+            None => {
+                return Err(StorageError(format!(
+                    "bad content key {}",
+                    hex::encode(&key)
+                )));
+            }
+        }
+    }
+    Ok(items)
+}
+
 /// A shipment by its Ship event's id.
 pub fn shipment<V: StateView + ?Sized>(
     view: &V,
@@ -218,21 +326,12 @@ fn unit_view<V: StateView + ?Sized>(
         record.container,
         record.decommissioned,
     )?;
-    let (holder, site, destination) = match resolved.custody {
-        Custody::Held { holder, site } => (holder, site, None),
-        Custody::InTransit { shipment: id } => {
-            let shipment = shipment(view, &id)?.ok_or_else(|| {
-                StorageError(format!(
-                    "unit {} {} is in unknown shipment {}",
-                    unit.gtin,
-                    unit.serial,
-                    hex::encode(id.0)
-                ))
-            })?;
-            let destination = (shipment.destination_party, shipment.destination_site);
-            (shipment.from_party, shipment.from_site, Some(destination))
-        }
-    };
+    let label = format!("unit {} {}", unit.gtin, unit.serial);
+    let Whereabouts {
+        holder,
+        site,
+        destination,
+    } = whereabouts(view, &resolved.custody, &label)?;
     let status = if resolved.decommissioned.is_some() {
         UnitStatus::Decommissioned
     } else if lot.recalled_at_index.is_some() {
