@@ -54,16 +54,17 @@ pub struct DataDir {
     pub log_vkey: String,
 }
 
-/// The regulator party of every test log.
-pub const REGULATOR_PARTY: &str = "6110000000000";
 /// The origin of every test log.
 pub const ORIGIN: &str = "test.isnad.ma/log";
 
 impl DataDir {
-    /// Runs `isnad-server init` on a new temporary directory.
+    /// Runs `isnad-server init` on a new temporary directory, with the regulator of
+    /// `isnad_core::testkit::Scenario` as the trust root.
     pub fn init() -> DataDir {
         let dir = tempfile::tempdir().expect("temp dir");
-        let regulator = SigningKey::from_bytes(&[0x42; 32]);
+        let regulator = isnad_core::testkit::Scenario::bare().regulator;
+        let sites = [regulator.site.to_string(), regulator.other_site.to_string()];
+        let (regulator_party, regulator) = (regulator.party.to_string(), regulator.signing_key);
         let output = Command::new(binary("isnad-server"))
             .arg("--data-dir")
             .arg(dir.path().join("data"))
@@ -72,10 +73,11 @@ impl DataDir {
                 "--origin",
                 ORIGIN,
                 "--regulator-party",
-                REGULATOR_PARTY,
+                &regulator_party,
                 "--regulator-key",
             ])
             .arg(hex::encode(regulator.verifying_key().to_bytes()))
+            .args(["--regulator-site", &sites[0], "--regulator-site", &sites[1]])
             .output()
             .expect("isnad-server init runs");
         assert!(
@@ -92,7 +94,7 @@ impl DataDir {
         DataDir {
             dir,
             regulator,
-            regulator_party: REGULATOR_PARTY.to_owned(),
+            regulator_party,
             log_vkey,
         }
     }
@@ -115,7 +117,13 @@ impl Server {
     /// Starts the server binary on `data_dir`, on a free loopback port, and waits until it
     /// listens.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_skewed(data_dir, 0)
+    }
+
+    /// Starts the server with its clock shifted by `skew_ms`, to test expiry.
+    pub fn start_skewed(data_dir: &Path, skew_ms: i64) -> Server {
         let mut child = Command::new(binary("isnad-server"))
+            .env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
@@ -197,4 +205,65 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Replays a core test scenario onto a real server: every entry of `scenario` from `from` on
+/// (genesis excluded) is signed with its signer's key and captured, one request per event, in
+/// log order, so the server's log mirrors the scenario's.
+pub async fn mirror(
+    server: &Server,
+    scenario: &isnad_core::testkit::Scenario,
+    keys: &[SigningKey],
+    from: usize,
+) -> Vec<pb::Receipt> {
+    use isnad_core::verdict::HistoryKind;
+    let mut capture = server.capture().await;
+    let mut receipts = Vec::new();
+    for entry in &scenario.entries[from.max(1)..] {
+        let HistoryKind::Event(event) = &entry.kind else {
+            continue;
+        };
+        let signer = entry.signer.expect("events have signers");
+        let key = keys
+            .iter()
+            .find(|k| k.verifying_key().to_bytes() == signer.0)
+            .expect("the scenario's signer is among the keys");
+        let signed = isnad_client::sign::sign_event(key, event);
+        let response = capture
+            .capture(pb::CaptureRequest {
+                events: vec![signed],
+            })
+            .await
+            .unwrap_or_else(|status| {
+                panic!("entry {} refused by the server: {status:?}", entry.index)
+            });
+        let receipt = response.into_inner().receipts.remove(0);
+        assert_eq!(
+            receipt.leaf_index, entry.index,
+            "the server's log mirrors the scenario's"
+        );
+        receipts.push(receipt);
+    }
+    receipts
+}
+
+/// Every signing key of a scenario's participants.
+pub fn scenario_keys(scenario: &isnad_core::testkit::Scenario) -> Vec<SigningKey> {
+    use isnad_core::testkit::Who;
+    Who::ALL
+        .iter()
+        .map(|who| scenario.actor(*who).signing_key.clone())
+        .collect()
+}
+
+/// The current tree size.
+pub async fn tree_size(server: &Server) -> u64 {
+    server
+        .log()
+        .await
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .expect("checkpoint")
+        .into_inner()
+        .tree_size
 }

@@ -80,7 +80,10 @@ pub fn generate() -> Result<SigningKey, KeyFileError> {
 
 /// Writes `key` to a new file at `path` with mode 0600. Refuses to overwrite.
 pub fn write_private_key(path: &Path, name: &str, key: &SigningKey) -> Result<(), KeyFileError> {
-    let io = |source| KeyFileError::Io { path: path.to_owned(), source };
+    let io = |source| KeyFileError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -88,7 +91,9 @@ pub fn write_private_key(path: &Path, name: &str, key: &SigningKey) -> Result<()
         .open(path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                KeyFileError::Exists { path: path.to_owned() }
+                KeyFileError::Exists {
+                    path: path.to_owned(),
+                }
             } else {
                 io(e)
             }
@@ -101,13 +106,22 @@ pub fn write_private_key(path: &Path, name: &str, key: &SigningKey) -> Result<()
 
 /// Reads a private key file, refusing one that group or others can read.
 pub fn read_private_key(path: &Path) -> Result<NamedKey, KeyFileError> {
-    let io = |source| KeyFileError::Io { path: path.to_owned(), source };
+    let io = |source| KeyFileError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mode = fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(KeyFileError::Permissions { path: path.to_owned(), mode });
+        return Err(KeyFileError::Permissions {
+            path: path.to_owned(),
+            mode,
+        });
     }
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-    parse_private_key_line(text.trim()).map_err(|problem| KeyFileError::Format { path: path.to_owned(), problem })
+    parse_private_key_line(text.trim()).map_err(|problem| KeyFileError::Format {
+        path: path.to_owned(),
+        problem,
+    })
 }
 
 /// The C2SP private key line of `key`.
@@ -116,17 +130,28 @@ pub fn private_key_line(name: &str, key: &SigningKey) -> String {
     material.push(ALGORITHM_ED25519);
     material.extend_from_slice(key.as_bytes());
     let id = isnad_log::checkpoint::key_id(name, &key.verifying_key());
-    format!("PRIVATE+KEY+{name}+{}+{}\n", hex::encode(id), STANDARD.encode(material.as_slice()))
+    format!(
+        "PRIVATE+KEY+{name}+{}+{}\n",
+        hex::encode(id),
+        STANDARD.encode(material.as_slice())
+    )
 }
 
 /// Parses a C2SP private key line.
 pub fn parse_private_key_line(line: &str) -> Result<NamedKey, &'static str> {
-    let rest = line.strip_prefix("PRIVATE+KEY+").ok_or("missing PRIVATE+KEY+ prefix")?;
-    let mut parts = rest.rsplitn(3, '+');
-    let material = parts.next().ok_or("missing key material")?;
-    let id_hex = parts.next().ok_or("missing key id")?;
+    let rest = line
+        .strip_prefix("PRIVATE+KEY+")
+        .ok_or("missing PRIVATE+KEY+ prefix")?;
+    // Standard base64 uses '+' itself: split off the name and the id only.
+    let mut parts = rest.splitn(3, '+');
     let name = parts.next().ok_or("missing name")?;
-    let material = Zeroizing::new(STANDARD.decode(material).map_err(|_| "key material is not base64")?);
+    let id_hex = parts.next().ok_or("missing key id")?;
+    let material = parts.next().ok_or("missing key material")?;
+    let material = Zeroizing::new(
+        STANDARD
+            .decode(material)
+            .map_err(|_| "key material is not base64")?,
+    );
     if material.len() != 33 || material[0] != ALGORITHM_ED25519 {
         return Err("key material is not an Ed25519 seed");
     }
@@ -136,7 +161,10 @@ pub fn parse_private_key_line(line: &str) -> Result<NamedKey, &'static str> {
     if hex::encode(id) != id_hex {
         return Err("key id does not match the key");
     }
-    Ok(NamedKey { name: name.to_owned(), key })
+    Ok(NamedKey {
+        name: name.to_owned(),
+        key,
+    })
 }
 
 #[cfg(test)]
@@ -155,7 +183,10 @@ mod tests {
         assert_eq!(back.key.to_bytes(), key.to_bytes());
         assert_eq!(back.name, "pharma");
         let again = write_private_key(&path, "pharma", &key);
-        assert!(matches!(again, Err(KeyFileError::Exists { .. })), "{again:?}");
+        assert!(
+            matches!(again, Err(KeyFileError::Exists { .. })),
+            "{again:?}"
+        );
     }
 
     #[test]
@@ -165,7 +196,10 @@ mod tests {
         write_private_key(&path, "x", &generate().expect("key")).expect("write");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
         let err = read_private_key(&path).expect_err("must refuse");
-        assert!(matches!(err, KeyFileError::Permissions { mode: 0o644, .. }), "{err}");
+        assert!(
+            matches!(err, KeyFileError::Permissions { mode: 0o644, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -174,7 +208,10 @@ mod tests {
         let line = private_key_line("log", &key);
         assert!(parse_private_key_line(line.trim()).is_ok());
         let wrong_name = line.replacen("+log+", "+other+", 1);
-        assert_eq!(parse_private_key_line(wrong_name.trim()).err(), Some("key id does not match the key"));
+        assert_eq!(
+            parse_private_key_line(wrong_name.trim()).err(),
+            Some("key id does not match the key")
+        );
         assert!(parse_private_key_line("PUBLIC+KEY").is_err());
     }
 }

@@ -273,9 +273,9 @@ pub fn vkey(name: &str, key: &VerifyingKey) -> String {
 
 fn parse_vkey(vkey: &str) -> Result<KnownKey, NoteError> {
     let malformed = NoteError::MalformedVerifierKey;
-    let mut parts = vkey.split('+');
-    let (Some(name), Some(id_hex), Some(key_base64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    // Standard base64 uses '+' itself: split off the name and the id only, as Go's note does.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_base64)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err(malformed("expected name+id+key"));
     };
@@ -601,10 +601,7 @@ mod tests {
         let (name_and_id, key) = GO_VKEY.rsplit_once('+').expect("vkey has three parts");
         check_vkey(GO_VKEY, Ok(()));
         check_vkey("PeterNeumann+c74f20a3", malformed("expected name+id+key"));
-        check_vkey(
-            &format!("{GO_VKEY}+extra"),
-            malformed("expected name+id+key"),
-        );
+        check_vkey(&format!("{GO_VKEY}+extra"), malformed("key is not base64"));
         check_vkey(
             &GO_VKEY.replacen("PeterNeumann", "", 1),
             Err(NoteError::InvalidKeyName),

@@ -39,6 +39,8 @@ pub struct InitOptions {
     pub regulator_party: Gln,
     /// The regulator's name.
     pub regulator_name: String,
+    /// The location GLNs the regulator acts from.
+    pub regulator_sites: Vec<Gln>,
     /// The regulator's public keys: the trust root.
     pub regulator_keys: Vec<PublicKey>,
 }
@@ -92,7 +94,7 @@ pub fn init(options: &InitOptions) -> anyhow::Result<InitOutcome> {
             party: options.regulator_party,
             name: options.regulator_name.clone(),
             roles: vec![Role::Regulator],
-            sites: vec![],
+            sites: options.regulator_sites.clone(),
             company_prefixes: vec![],
             public_keys: options.regulator_keys.clone(),
         },

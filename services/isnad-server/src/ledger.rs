@@ -8,6 +8,7 @@
 //! A request is atomic: when one of its events is refused, none of them is applied.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -258,12 +259,22 @@ fn check_shape(position: usize, signed: pb::SignedEvent) -> Result<CheckedEvent,
     })
 }
 
-/// Milliseconds since the Unix epoch by the system clock.
+/// Shifts the server's clock, for drills and tests of time-dependent rules (expiry); zero in
+/// production. Set once at start-up, before any request.
+static CLOCK_SKEW_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Sets the clock skew added to the system clock (see [`now_unix_ms`]).
+pub fn set_clock_skew_ms(skew_ms: i64) {
+    CLOCK_SKEW_MS.store(skew_ms, Ordering::Relaxed);
+}
+
+/// Milliseconds since the Unix epoch by the system clock, plus the configured skew.
 pub fn now_unix_ms() -> i64 {
-    SystemTime::now()
+    let system = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    system + CLOCK_SKEW_MS.load(Ordering::Relaxed)
 }
 
 /// The store's ledger state as the core's [`StateView`].

@@ -51,6 +51,9 @@ pub async fn run(
         tree_size = published.tree.size.0,
         "serving"
     );
+    // Scripts and tests read the bound address (the port may have been 0) from stdout; it is
+    // printed once the store is open and the sequencer runs, so it also means "ready".
+    println!("listening on {}", listener.local_addr()?);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<pb::capture_server::CaptureServer<CaptureService>>()

@@ -24,6 +24,15 @@ struct Cli {
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
+    /// Shift the server's clock by this many milliseconds: for drills and tests of expiry.
+    #[arg(
+        long,
+        env = "ISNAD_CLOCK_SKEW_MS",
+        default_value_t = 0,
+        hide = true,
+        allow_hyphen_values = true
+    )]
+    clock_skew_ms: i64,
     /// Where to listen for gRPC.
     #[arg(long, env = "ISNAD_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
@@ -43,6 +52,9 @@ enum Command {
         /// The regulator's name.
         #[arg(long, default_value = "Regulator")]
         regulator_name: String,
+        /// A location GLN-13 the regulator acts from; repeat for several (default: its party GLN).
+        #[arg(long = "regulator-site")]
+        regulator_sites: Vec<String>,
         /// A regulator public key (32 bytes, hex or base64); repeat for several.
         #[arg(
             long = "regulator-key",
@@ -79,11 +91,16 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if cli.clock_skew_ms != 0 {
+        tracing::warn!(skew_ms = cli.clock_skew_ms, "the clock is skewed");
+        isnad_server::ledger::set_clock_skew_ms(cli.clock_skew_ms);
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Init {
             origin,
             regulator_party,
             regulator_name,
+            regulator_sites,
             regulator_keys,
             generate_regulator_key,
         } => {
@@ -97,11 +114,20 @@ async fn main() -> anyhow::Result<()> {
                 println!("regulator key written to {} (mode 0600)", path.display());
                 keys.push(PublicKey(key.verifying_key().to_bytes()));
             }
+            let regulator_party = regulator_party.parse().context("--regulator-party")?;
+            let mut sites = regulator_sites
+                .iter()
+                .map(|s| s.parse().context("--regulator-site"))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if sites.is_empty() {
+                sites.push(regulator_party);
+            }
             let options = InitOptions {
                 data_dir: cli.data_dir.clone(),
                 origin,
-                regulator_party: regulator_party.parse().context("--regulator-party")?,
+                regulator_party,
                 regulator_name,
+                regulator_sites: sites,
                 regulator_keys: keys,
             };
             let outcome = init(&options)?;
@@ -113,8 +139,6 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(cli.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", cli.listen))?;
-            // Scripts and tests read the bound address (the port may have been 0) from stdout.
-            println!("listening on {}", listener.local_addr()?);
             run(
                 ServeOptions {
                     data_dir: cli.data_dir,
