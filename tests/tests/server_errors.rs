@@ -1,0 +1,228 @@
+//! The error contract over gRPC against the real server: every status code of the design is
+//! provoked, carries its reason code, and leaves the tree size unchanged.
+
+use isnad_client::sign::sign_event;
+use isnad_core::event::{Item, Payload};
+use isnad_core::testkit::{Scenario, Who};
+use isnad_proto::pb;
+use isnad_tests::{DataDir, Server, mirror, scenario_keys, tree_size};
+use tonic::Code;
+
+/// A server holding `scenario`'s log, and the scenario.
+async fn serving() -> (DataDir, Server, Scenario) {
+    let mut scenario = Scenario::new();
+    scenario.commission("L1", &["SN1"]);
+    let data = DataDir::init();
+    let server = Server::start(&data.path());
+    mirror(&server, &scenario, &scenario_keys(&scenario), 1).await;
+    (data, server, scenario)
+}
+
+#[track_caller]
+fn check(status: &tonic::Status, code: Code, reason: &str) {
+    assert_eq!(status.code(), code, "{status:?}");
+    let got = status
+        .metadata()
+        .get("isnad-reason")
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(got, Some(reason), "{status:?}");
+}
+
+async fn capture(
+    server: &Server,
+    events: Vec<pb::SignedEvent>,
+) -> Result<pb::CaptureResponse, tonic::Status> {
+    server
+        .capture()
+        .await
+        .capture(pb::CaptureRequest { events })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_status_code_leaves_the_log_unchanged() {
+    let (_data, server, mut scenario) = serving().await;
+    let size = tree_size(&server).await;
+    let manufacturer = scenario.manufacturer.signing_key.clone();
+    let distributor = scenario.distributor.signing_key.clone();
+    let unit = Item::Unit(scenario.unit("SN1"));
+
+    // INVALID_ARGUMENT: a body that is not an EventBody.
+    let mut bad = sign_event(
+        &manufacturer,
+        &scenario.event(
+            Who::Manufacturer,
+            Payload::Recall {
+                lot: scenario.lot("L1"),
+                reason: "x".into(),
+            },
+        ),
+    );
+    bad.body = vec![0xff, 0xff, 0xff].into();
+    let err = capture(&server, vec![bad]).await.expect_err("malformed");
+    check(&err, Code::InvalidArgument, "MALFORMED_BODY");
+
+    // UNAUTHENTICATED: a signature over other bytes.
+    let event = scenario.event(
+        Who::Manufacturer,
+        scenario.ship_payload(vec![unit.clone()], Who::Distributor),
+    );
+    let mut forged = sign_event(&manufacturer, &event);
+    let mut signature = forged.signature.to_vec();
+    signature[0] ^= 1;
+    forged.signature = signature.into();
+    let err = capture(&server, vec![forged]).await.expect_err("forged");
+    check(&err, Code::Unauthenticated, "BAD_SIGNATURE");
+
+    // UNAUTHENTICATED: a key nobody admitted.
+    let stranger = isnad_core::testkit::signing_key(77);
+    let err = capture(&server, vec![sign_event(&stranger, &event)])
+        .await
+        .expect_err("unknown key");
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+
+    // PERMISSION_DENIED: a distributor may not register products.
+    let product = scenario.register_product_payload(isnad_core::testkit::gtin("0611123400002"));
+    let event = scenario.event(Who::Distributor, product);
+    let err = capture(&server, vec![sign_event(&distributor, &event)])
+        .await
+        .expect_err("wrong role");
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+
+    // FAILED_PRECONDITION: the distributor does not hold the unit it ships.
+    let event = scenario.event(
+        Who::Distributor,
+        scenario.ship_payload(vec![unit.clone()], Who::Hospital),
+    );
+    let err = capture(&server, vec![sign_event(&distributor, &event)])
+        .await
+        .expect_err("not holder");
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+
+    // NOT_FOUND: receiving a shipment that does not exist.
+    let event = scenario.event(
+        Who::Distributor,
+        Payload::Receive {
+            shipment: isnad_core::event::EventId([9; 16]),
+            missing: vec![],
+        },
+    );
+    let err = capture(&server, vec![sign_event(&distributor, &event)])
+        .await
+        .expect_err("unknown shipment");
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+
+    // ALREADY_EXISTS: an accepted event's id reused by another event.
+    let accepted = scenario.entries.last().expect("entries").clone();
+    let isnad_core::verdict::HistoryKind::Event(mut reused) = accepted.kind else {
+        panic!("an event")
+    };
+    reused.event_time_unix_ms += 1;
+    let err = capture(&server, vec![sign_event(&manufacturer, &reused)])
+        .await
+        .expect_err("reused id");
+    check(&err, Code::AlreadyExists, "EVENT_ID_REUSED");
+
+    // RESOURCE_EXHAUSTED: one event over the per-request limit.
+    let one = sign_event(
+        &manufacturer,
+        &scenario.event(
+            Who::Manufacturer,
+            Payload::Recall {
+                lot: scenario.lot("L1"),
+                reason: "x".into(),
+            },
+        ),
+    );
+    let err = capture(&server, vec![one; 1_001])
+        .await
+        .expect_err("too many");
+    check(&err, Code::ResourceExhausted, "TOO_MANY_EVENTS");
+
+    // An atomic request: a valid event followed by a refused one appends neither.
+    let good = sign_event(
+        &manufacturer,
+        &scenario.event(
+            Who::Manufacturer,
+            scenario.ship_payload(vec![unit.clone()], Who::Distributor),
+        ),
+    );
+    let bad = sign_event(
+        &distributor,
+        &scenario.event(
+            Who::Distributor,
+            scenario.ship_payload(vec![unit], Who::Hospital),
+        ),
+    );
+    let err = capture(&server, vec![good, bad])
+        .await
+        .expect_err("second refused");
+    assert_eq!(
+        err.metadata()
+            .get("isnad-event-index")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+
+    // NOT_FOUND on a look-up, and INVALID_ARGUMENT naming a field.
+    let err = server
+        .registry()
+        .await
+        .get_participant(pb::GetParticipantRequest {
+            party: "6119999000005".into(),
+        })
+        .await;
+    let err = err.expect_err("unknown party");
+    if err.code() != Code::NotFound {
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    }
+    let err = server
+        .verification()
+        .await
+        .verify(pb::VerifyRequest {
+            scan: "x".repeat(513),
+            ..Default::default()
+        })
+        .await;
+    check(
+        &err.expect_err("too long"),
+        Code::ResourceExhausted,
+        "SCAN_TOO_LONG",
+    );
+
+    assert_eq!(
+        tree_size(&server).await,
+        size,
+        "no refused request changed the log"
+    );
+
+    // UNAVAILABLE: the server is gone.
+    let mut client = server.capture().await;
+    server.kill();
+    let err = client
+        .capture(pb::CaptureRequest { events: vec![] })
+        .await
+        .expect_err("gone");
+    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resubmitting_an_event_returns_its_original_receipt() {
+    let (_data, server, scenario) = serving().await;
+    let last = scenario.entries.last().expect("entries").clone();
+    let isnad_core::verdict::HistoryKind::Event(event) = last.kind else {
+        panic!("an event")
+    };
+    let signed = sign_event(&scenario.manufacturer.signing_key, &event);
+    let first = capture(&server, vec![signed.clone()])
+        .await
+        .expect("idempotent")
+        .receipts;
+    let again = capture(&server, vec![signed])
+        .await
+        .expect("idempotent")
+        .receipts;
+    assert_eq!(first, again);
+    assert_eq!(first[0].leaf_index, last.index);
+}
