@@ -18,10 +18,15 @@ pub struct PublicKey(pub [u8; 32]);
 /// What a participant may do.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub enum Role {
+    /// Admits participants, manages keys and suspensions, recalls lots.
     Regulator,
+    /// Registers products under its company prefixes, commissions and recalls its lots.
     Manufacturer,
+    /// Holds and moves goods between parties.
     Distributor,
+    /// A hospital or pharmacy: holds goods, and the only one that uses or dispenses them.
     HealthFacility,
+    /// Records sightings anywhere.
     Inspector,
 }
 
@@ -39,11 +44,17 @@ pub enum DeviceClass {
 /// Why a unit left the circuit. Terminal.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 pub enum DecommissionReason {
+    /// Used on a patient (health facilities only).
     Used,
+    /// Dispensed to a patient (health facilities only).
     Dispensed,
+    /// Destroyed, for instance after a recall or expiry.
     Destroyed,
+    /// Left the country.
     Exported,
+    /// Reported stolen by its holder.
     Stolen,
+    /// Taken as a sample.
     Sample,
 }
 
@@ -112,14 +123,18 @@ impl ReasonCode {
 /// One unit: GTIN + serial.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct UnitId {
+    /// The product.
     pub gtin: Gtin,
+    /// The unit's serial within the product.
     pub serial: Serial,
 }
 
 /// One lot: GTIN + lot number.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct LotId {
+    /// The product.
     pub gtin: Gtin,
+    /// The lot number within the product.
     pub lot: Lot,
 }
 
@@ -137,8 +152,11 @@ pub enum Item {
 /// Serials `prefix + zero-padded decimal(first + i, width)` for `i in 0..count`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 pub struct SerialRange {
+    /// Text before the number.
     pub prefix: String,
+    /// The first number.
     pub first: u64,
+    /// How many serials.
     pub count: u32,
     /// Digits of the number part, zero-padded; 0 means no padding.
     pub width: u32,
@@ -147,12 +165,17 @@ pub struct SerialRange {
 /// A participant as the regulator admits it.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Admit {
+    /// Its identity, the party GLN.
     pub party: Gln,
+    /// Its name, as the regulator admits it.
     pub name: String,
+    /// What it may do.
     pub roles: Vec<Role>,
+    /// Location GLNs it acts from.
     pub sites: Vec<Gln>,
     /// GS1 company prefixes (6 to 12 digits) for a manufacturer's GTINs.
     pub company_prefixes: Vec<String>,
+    /// Ed25519 keys, valid from this entry's log index.
     pub public_keys: Vec<PublicKey>,
 }
 
@@ -230,6 +253,7 @@ pub enum Payload {
 /// A validated event body.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Event {
+    /// Unique forever: a resubmission with the same id is the same event.
     pub id: EventId,
     /// The client's clock: recorded, never trusted for rules.
     pub event_time_unix_ms: i64,
@@ -237,6 +261,7 @@ pub struct Event {
     pub actor: Gln,
     /// Where it happened.
     pub site: Gln,
+    /// The type-specific part.
     pub payload: Payload,
 }
 
@@ -249,5 +274,6 @@ pub struct Genesis {
     pub log_public_key: PublicKey,
     /// The regulator, admitted with its keys.
     pub regulator: Admit,
+    /// When the log was created.
     pub created_unix_ms: i64,
 }

@@ -24,7 +24,9 @@ use crate::verdict::{UnitStatus, UnitView};
 pub struct Participant {
     /// Its identity.
     pub party: Gln,
+    /// The name the regulator admitted it under.
     pub name: String,
+    /// What it may do.
     pub roles: Vec<Role>,
     /// The location GLNs it acts from.
     pub sites: Vec<Gln>,
@@ -41,6 +43,7 @@ pub struct Participant {
 /// A public key and its validity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
+    /// The key itself.
     pub public_key: PublicKey,
     /// The participant it belongs to.
     pub party: Gln,
@@ -55,21 +58,30 @@ pub struct KeyRecord {
 /// A registered product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductRecord {
+    /// The product's GTIN-14.
     pub gtin: Gtin,
     /// The party that registered it: the only one that commissions its lots.
     pub manufacturer: Gln,
+    /// The product's name.
     pub name: String,
+    /// Its regulatory class.
     pub device_class: DeviceClass,
+    /// Whether it is made in Morocco, as registered.
     pub made_in_morocco: bool,
+    /// The log index of its registration.
     pub registered_at_index: u64,
 }
 
 /// A lot: its dates, recall and counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotRecord {
+    /// The GTIN and lot number.
     pub lot: LotId,
+    /// The product's manufacturer, who may recall the lot.
     pub manufacturer: Gln,
+    /// AI 17, the same for every commission of the lot.
     pub expiry: Gs1Date,
+    /// AI 11, the same for every commission of the lot.
     pub production_date: Option<Gs1Date>,
     /// The log index of its recall, if recalled.
     pub recalled_at_index: Option<u64>,
@@ -84,13 +96,19 @@ pub struct LotRecord {
 /// A shipment, named by its Ship event's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {
+    /// The Ship event's id.
     pub id: EventId,
+    /// The sender.
     pub from_party: Gln,
+    /// The sender's site.
     pub from_site: Gln,
+    /// The addressee: the only party that may receive it.
     pub destination_party: Gln,
+    /// The addressee's site where it must be received.
     pub destination_site: Gln,
     /// What was shipped, as listed.
     pub items: Vec<Item>,
+    /// The log index of the Ship event.
     pub shipped_at_index: u64,
     /// The log index of its Receive, once received.
     pub received_at_index: Option<u64>,
@@ -181,6 +199,7 @@ pub fn lot_balance<V: StateView + ?Sized>(
 /// A logistic unit's current state, resolved through its containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsccView {
+    /// The logistic unit.
     pub sscc: Sscc,
     /// The party that has it; the sender while it is in transit.
     pub holder: Gln,

@@ -106,14 +106,19 @@ impl Who {
 /// A participant with its signing key.
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// Its identity.
     pub party: Gln,
     /// Its first site, where it acts unless a test says otherwise.
     pub site: Gln,
     /// A second site of its own.
     pub other_site: Gln,
+    /// Its admitted name.
     pub name: String,
+    /// Its roles.
     pub roles: Vec<Role>,
+    /// Its GS1 company prefixes (the manufacturer's only).
     pub company_prefixes: Vec<String>,
+    /// The key that signs its events; tests replace it to rotate keys.
     pub signing_key: SigningKey,
 }
 
@@ -157,14 +162,21 @@ pub fn signing_key(seed: u8) -> SigningKey {
 /// Five participants, an in-memory state, the log of accepted entries, and a recorded clock.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// Signs the registry; admitted at genesis.
     pub regulator: Actor,
+    /// Registers the scenario's product and commissions its lots.
     pub manufacturer: Actor,
+    /// Ships and receives.
     pub distributor: Actor,
+    /// Receives, uses and dispenses.
     pub hospital: Actor,
+    /// Inspects anywhere.
     pub inspector: Actor,
+    /// Log entry 0.
     pub genesis: Genesis,
     /// The product the manufacturer registers in [`Scenario::new`].
     pub gtin: Gtin,
+    /// Everything accepted so far, applied.
     pub state: MemState,
     /// Every accepted entry, genesis first: `entries[i].index == i`.
     pub entries: Vec<HistoryEntry>,

@@ -42,6 +42,7 @@ pub struct HistoryEntry {
     pub recorded_unix_ms: i64,
     /// The key that signed it; `None` for genesis.
     pub signer: Option<PublicKey>,
+    /// Genesis or the event.
     pub kind: HistoryKind,
 }
 
@@ -63,8 +64,11 @@ pub enum UnitStatus {
 /// A unit's current state, resolved through its lot and containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitView {
+    /// The unit: GTIN and serial.
     pub unit: UnitId,
+    /// Its lot number, as commissioned.
     pub lot: Lot,
+    /// Its lot's expiry, as commissioned.
     pub expiry: Gs1Date,
     /// The most serious of: decommissioned, recalled, expired, in transit; else active.
     pub status: UnitStatus,
@@ -76,6 +80,7 @@ pub struct UnitView {
     pub container: Option<Sscc>,
     /// While in transit: the addressee party and site.
     pub destination: Option<(Gln, Gln)>,
+    /// Why it left the circuit, if it did (its own, or its container's).
     pub decommission_reason: Option<DecommissionReason>,
 }
 

@@ -5,7 +5,7 @@
 //! only with it: shipping, packing or decommissioning it alone is refused until it is taken
 //! out. Decommissioning is terminal.
 
-use crate::event::{DecommissionReason, Event, EventId, Item, LotId, Payload, UnitId};
+use crate::event::{DecommissionReason, Event, EventId, Item, LotId, UnitId};
 use crate::gs1::{Gln, Sscc};
 use crate::limits::SSCC_NESTING_MAX;
 use crate::queries::Shipment;
@@ -481,21 +481,16 @@ fn unpack<V: StateView + ?Sized>(
     Ok(())
 }
 
+/// Ships `items` to `destination` (party, site): the shipment is named by the event's id.
 pub(super) fn ship<V: StateView + ?Sized>(
     view: &V,
     event: &Event,
+    items: &[Item],
+    (destination_party, destination_site): (&Gln, &Gln),
     ctx: &Context,
     scope: Scope<'_>,
     out: &mut Out,
 ) -> Result<(), ApplyError> {
-    let Payload::Ship {
-        items,
-        destination_party,
-        destination_site,
-    } = &event.payload
-    else {
-        unreachable!("dispatched on Ship");
-    };
     check_destination(view, event, destination_party, destination_site)?;
     let kept = scope.filter(view, items)?;
     if kept.is_empty() {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::event::{Event, LotId, Payload, Role, SerialRange, UnitId};
+use crate::event::{Event, LotId, Role, SerialRange, UnitId};
 use crate::gs1::{Gs1Date, Serial, year_of_unix_ms};
 use crate::queries::{LotRecord, ProductRecord};
 use crate::scan::parse_scan;
@@ -12,22 +12,14 @@ use crate::state::{StateView, read};
 use super::records::{Custody, Link, ParticipantRecord, UnitRecord};
 use super::{ApplyError, Context, Out, RejectCode, Scope, keys, load_lot, refuse};
 
+/// Registers `product`, whose manufacturer is the actor.
 pub(super) fn register_product<V: StateView + ?Sized>(
     view: &V,
-    event: &Event,
+    product: &ProductRecord,
     actor: &ParticipantRecord,
-    ctx: &Context,
     out: &mut Out,
 ) -> Result<(), ApplyError> {
-    let Payload::RegisterProduct {
-        gtin,
-        name,
-        device_class,
-        made_in_morocco,
-    } = &event.payload
-    else {
-        unreachable!("dispatched on RegisterProduct");
-    };
+    let gtin = &product.gtin;
     if view.get(&keys::product(gtin))?.is_some() {
         return refuse(
             RejectCode::ProductExists,
@@ -43,45 +35,46 @@ pub(super) fn register_product<V: StateView + ?Sized>(
             RejectCode::PrefixNotOwned,
             format!(
                 "gtin: {gtin} is not under a company prefix of {} ({:?})",
-                event.actor, actor.company_prefixes
+                product.manufacturer, actor.company_prefixes
             ),
         );
     }
-    let record = ProductRecord {
-        gtin: *gtin,
-        manufacturer: event.actor,
-        name: name.clone(),
-        device_class: *device_class,
-        made_in_morocco: *made_in_morocco,
-        registered_at_index: ctx.index,
-    };
-    out.put(keys::product(gtin), &record);
+    out.put(keys::product(gtin), product);
     Ok(())
+}
+
+/// The fields of a Commission.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewUnits<'a> {
+    pub lot: &'a LotId,
+    pub expiry: Gs1Date,
+    pub production_date: Option<Gs1Date>,
+    pub serials: &'a [Serial],
+    pub serial_ranges: &'a [SerialRange],
+    pub quantity: u64,
 }
 
 pub(super) fn commission<V: StateView + ?Sized>(
     view: &V,
     event: &Event,
+    new: NewUnits<'_>,
     ctx: &Context,
     scope: Scope<'_>,
     out: &mut Out,
 ) -> Result<(), ApplyError> {
-    let Payload::Commission {
+    let NewUnits {
         lot,
         expiry,
         production_date,
         serials,
         serial_ranges,
         quantity,
-    } = &event.payload
-    else {
-        unreachable!("dispatched on Commission");
-    };
+    } = new;
     check_product(view, event, lot)?;
-    check_dates(*expiry, *production_date, ctx)?;
+    check_dates(expiry, production_date, ctx)?;
     let existing = read::<LotRecord, _>(view, &keys::lot(lot))?;
     if let Some(existing) = &existing {
-        check_same_lot(existing, *expiry, *production_date)?;
+        check_same_lot(existing, expiry, production_date)?;
     }
     let serials = expand_serials(serials, serial_ranges)?;
     let kept: Vec<&Serial> = match scope {
@@ -111,8 +104,8 @@ pub(super) fn commission<V: StateView + ?Sized>(
     let mut record = existing.unwrap_or_else(|| LotRecord {
         lot: lot.clone(),
         manufacturer: event.actor,
-        expiry: *expiry,
-        production_date: *production_date,
+        expiry,
+        production_date,
         recalled_at_index: None,
         units_commissioned: 0,
         quantity_commissioned: 0,
@@ -122,8 +115,8 @@ pub(super) fn commission<V: StateView + ?Sized>(
     record.quantity_commissioned += quantity;
     out.put(keys::lot(lot), &record);
     out.note(|index| keys::lot_log(lot, index), Link::None);
-    if *quantity > 0 {
-        super::custody::add_balance(view, lot, &event.actor, *quantity, out)?;
+    if quantity > 0 {
+        super::custody::add_balance(view, lot, &event.actor, quantity, out)?;
     }
     for serial in kept {
         put_new_unit(event, lot, serial, ctx, out);

@@ -26,7 +26,7 @@ use crate::limits::{
     COMPANY_PREFIX_DIGITS, ITEMS_PER_EVENT_MAX, NAME_LEN_MAX, PARTICIPANT_LIST_MAX, REASON_LEN_MAX,
     SERIALS_PER_COMMISSION_MAX,
 };
-use crate::queries::{KeyRecord, LotRecord};
+use crate::queries::{KeyRecord, LotRecord, ProductRecord};
 use crate::state::{StateView, StorageError, Writes, encode, read};
 use records::{IndexNote, Link, ParticipantRecord};
 
@@ -413,8 +413,40 @@ fn apply_payload<V: StateView + ?Sized>(
             ctx,
             out,
         ),
-        Payload::RegisterProduct { .. } => goods::register_product(view, event, actor, ctx, out),
-        Payload::Commission { .. } => goods::commission(view, event, ctx, scope, out),
+        Payload::RegisterProduct {
+            gtin,
+            name,
+            device_class,
+            made_in_morocco,
+        } => {
+            let product = ProductRecord {
+                gtin: *gtin,
+                manufacturer: event.actor,
+                name: name.clone(),
+                device_class: *device_class,
+                made_in_morocco: *made_in_morocco,
+                registered_at_index: ctx.index,
+            };
+            goods::register_product(view, &product, actor, out)
+        }
+        Payload::Commission {
+            lot,
+            expiry,
+            production_date,
+            serials,
+            serial_ranges,
+            quantity,
+        } => {
+            let new = goods::NewUnits {
+                lot,
+                expiry: *expiry,
+                production_date: *production_date,
+                serials,
+                serial_ranges,
+                quantity: *quantity,
+            };
+            goods::commission(view, event, new, ctx, scope, out)
+        }
         Payload::Recall { lot, .. } => goods::recall(view, event, lot, actor, ctx, out),
         Payload::Inspect { scan, .. } => goods::inspect(scan, out),
         Payload::Aggregate { sscc, items } => {
@@ -423,7 +455,14 @@ fn apply_payload<V: StateView + ?Sized>(
         Payload::Disaggregate { sscc, items } => {
             custody::disaggregate(view, event, sscc, items, scope, out)
         }
-        Payload::Ship { .. } => custody::ship(view, event, ctx, scope, out),
+        Payload::Ship {
+            items,
+            destination_party,
+            destination_site,
+        } => {
+            let destination = (destination_party, destination_site);
+            custody::ship(view, event, items, destination, ctx, scope, out)
+        }
         Payload::Receive { shipment, missing } => {
             custody::receive(view, event, shipment, missing, ctx, scope, out)
         }
