@@ -1,8 +1,22 @@
 //! Isnad client library: sign, submit, and verify answers offline.
 //!
 //! A handheld or a partner's system builds domain events, signs them ([`sign`]), submits them
-//! over gRPC, and checks every answer with nothing but the regulator's root key and the log's
-//! verifier key.
+//! over gRPC ([`client`]), and checks every answer with nothing but the regulator's root key
+//! and the log's verifier key ([`trust`], [`verify`]). An answer can be kept as a
+//! self-contained evidence file ([`evidence`]) that anyone re-checks without a network, and an
+//! auditor re-checks the whole log with the same rules the server applies ([`audit`]).
+//!
+//! Nothing shown to a user comes from the server unproven: verdicts are re-derived from
+//! signed, proven history with the very functions of `isnad-core` that the server decides
+//! with.
 
 pub mod keys;
 pub mod sign;
+pub mod trust;
+pub mod verify;
+
+#[cfg(test)]
+mod testlog;
+
+pub use trust::{Trust, TrustError, TrustStore};
+pub use verify::{VerifiedAnswer, VerifyError, verify_answer};
