@@ -9,9 +9,14 @@ use std::collections::BTreeSet;
 use isnad_core::event::{
     DecommissionReason, Event, Item, Payload, PublicKey, ReasonCode, Role, SerialRange,
 };
-use isnad_core::limits::{ITEMS_PER_EVENT_MAX, SERIALS_PER_COMMISSION_MAX, SSCC_NESTING_MAX};
+use isnad_core::limits::{
+    ITEMS_PER_EVENT_MAX, NAME_LEN_MAX, PARTICIPANT_LIST_MAX, REASON_LEN_MAX,
+    SERIALS_PER_COMMISSION_MAX, SSCC_NESTING_MAX,
+};
 use isnad_core::rules::{ApplyError, RejectClass, RejectCode};
-use isnad_core::testkit::{Actor, DAY_MS, Scenario, Who, date, gtin, signing_key, sscc_number};
+use isnad_core::testkit::{
+    Actor, DAY_MS, Scenario, Who, date, gln, gtin, signing_key, sscc_number,
+};
 
 /// What a row's setup hands to `check`: the signing key and the event to submit.
 type Submission = (PublicKey, Event);
@@ -346,6 +351,48 @@ fn registry_events_rows() -> Vec<Row> {
                 let mut admit = newcomer().admit();
                 admit.name.clear();
                 by(s, Who::Regulator, Payload::AdmitParticipant(admit))
+            },
+            Some(RejectCode::InvalidField),
+        ),
+        (
+            "an admission with a name at the length limit",
+            |s| {
+                let mut admit = newcomer().admit();
+                admit.name = "N".repeat(NAME_LEN_MAX);
+                by(s, Who::Regulator, Payload::AdmitParticipant(admit))
+            },
+            None,
+        ),
+        (
+            "an admission with a name one past the length limit",
+            |s| {
+                let mut admit = newcomer().admit();
+                admit.name = "N".repeat(NAME_LEN_MAX + 1);
+                by(s, Who::Regulator, Payload::AdmitParticipant(admit))
+            },
+            Some(RejectCode::InvalidField),
+        ),
+        (
+            "an admission with one site past the list limit",
+            |s| {
+                let mut admit = newcomer().admit();
+                admit.sites = (0..=PARTICIPANT_LIST_MAX)
+                    .map(|n| gln(&format!("6120000{n:05}")))
+                    .collect();
+                by(s, Who::Regulator, Payload::AdmitParticipant(admit))
+            },
+            Some(RejectCode::InvalidField),
+        ),
+        (
+            "a suspension whose reason is one past the length limit",
+            |s| {
+                let party = s.distributor.party;
+                let reason = "r".repeat(REASON_LEN_MAX + 1);
+                by(
+                    s,
+                    Who::Regulator,
+                    Payload::SuspendParticipant { party, reason },
+                )
             },
             Some(RejectCode::InvalidField),
         ),
@@ -1603,6 +1650,25 @@ fn ship_rows() -> Vec<Row> {
                 )
             },
             Some(RejectCode::DestinationRefused),
+        ),
+        (
+            "exactly the item limit",
+            |s| {
+                let count = u32::try_from(ITEMS_PER_EVENT_MAX).expect("fits");
+                s.accept(
+                    Who::Manufacturer,
+                    s.commission_range_payload("L1", "R", count),
+                );
+                let items = (1..=ITEMS_PER_EVENT_MAX)
+                    .map(|n| unit_item(s, &format!("R{n:06}")))
+                    .collect();
+                by(
+                    s,
+                    Who::Manufacturer,
+                    s.ship_payload(items, Who::Distributor),
+                )
+            },
+            None,
         ),
         (
             "one item past the limit",
