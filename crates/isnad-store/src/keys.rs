@@ -1,15 +1,15 @@
 //! Keys and record encodings of everything the store writes; see the crate docs for the layout.
 
-use isnad_log::{HASH_LEN, Hash, LeafIndex, TILE_WIDTH, TileId, TreeSize, TreeState};
+use isnad_log::{HASH_LEN, Hash, TILE_WIDTH, TileId, TreeSize, TreeState};
 
 use crate::StoreError;
 
-/// First byte of entry keys.
-pub(crate) const ENTRY_PREFIX: u8 = b'e';
+/// First byte of entry bundle keys.
+pub(crate) const BUNDLE_PREFIX: u8 = b'b';
 /// First byte of tile keys.
 pub(crate) const TILE_PREFIX: u8 = b't';
-/// First byte of leaf-hash index keys.
-pub(crate) const LEAF_INDEX_PREFIX: u8 = b'h';
+/// First byte of leaf index page keys.
+pub(crate) const INDEX_PAGE_PREFIX: u8 = b'h';
 /// First byte of signed checkpoint keys.
 pub(crate) const CHECKPOINT_PREFIX: u8 = b'c';
 /// The one key of the tree's size and root.
@@ -17,23 +17,24 @@ pub(crate) const META_KEY: &[u8] = b"m";
 /// First byte of ledger state keys.
 pub(crate) const STATE_PREFIX: u8 = b's';
 
-/// Format version of entry records: the version byte, then the entry bytes.
-const ENTRY_VERSION: u8 = 1;
+/// Format version of entry bundles: the version byte, then for each entry its length (u32
+/// big-endian) and its bytes.
+const BUNDLE_VERSION: u8 = 1;
+
+/// Entries in a full bundle: one bundle per level-0 tile, as in C2SP tlog-tiles.
+pub(crate) const BUNDLE_WIDTH: u64 = TILE_WIDTH as u64;
 /// Format version of tile records: the version byte, then 1 to 256 hashes of 32 bytes.
 const TILE_VERSION: u8 = 1;
-/// Format version of leaf-index records: the version byte alone, the key says it all.
-const LEAF_INDEX_VERSION: u8 = 1;
+/// Format version of leaf index pages: the version byte, then sorted entries of 8 hash bytes
+/// and a u16 offset (see `leaf_index.rs`).
+const INDEX_PAGE_VERSION: u8 = 1;
 /// Format version of checkpoint records: the version byte, then the signed note in UTF-8.
 const CHECKPOINT_VERSION: u8 = 1;
 /// Format version of the meta record: the version byte, size (u64 big-endian), root.
 const META_VERSION: u8 = 1;
 
-/// Bytes of a leaf hash kept in a leaf-index key: enough to make false candidates rare, which
-/// are then told apart by the full hash in the level-0 tile.
-pub(crate) const LEAF_INDEX_HASH_LEN: usize = 8;
-
-pub(crate) fn entry_key(index: u64) -> [u8; 9] {
-    prefixed_u64(ENTRY_PREFIX, index)
+pub(crate) fn bundle_key(bundle: u64) -> [u8; 9] {
+    prefixed_u64(BUNDLE_PREFIX, bundle)
 }
 
 pub(crate) fn checkpoint_key(size: TreeSize) -> [u8; 9] {
@@ -48,18 +49,10 @@ pub(crate) fn tile_key(id: TileId) -> [u8; 10] {
     key
 }
 
-/// The scan prefix of the leaf-index keys that may hold `leaf`.
-pub(crate) fn leaf_index_prefix(leaf: &Hash) -> [u8; 1 + LEAF_INDEX_HASH_LEN] {
-    let mut key = [0; 1 + LEAF_INDEX_HASH_LEN];
-    key[0] = LEAF_INDEX_PREFIX;
-    key[1..].copy_from_slice(&leaf[..LEAF_INDEX_HASH_LEN]);
-    key
-}
-
-pub(crate) fn leaf_index_key(leaf: &Hash, index: u64) -> [u8; 1 + LEAF_INDEX_HASH_LEN + 8] {
-    let mut key = [0; 1 + LEAF_INDEX_HASH_LEN + 8];
-    key[..1 + LEAF_INDEX_HASH_LEN].copy_from_slice(&leaf_index_prefix(leaf));
-    key[1 + LEAF_INDEX_HASH_LEN..].copy_from_slice(&index.to_be_bytes());
+/// The key of index page `first_byte` of leaf index segment `segment`.
+pub(crate) fn index_page_key(segment: u64, first_byte: u8) -> Vec<u8> {
+    let mut key = prefixed_u64(INDEX_PAGE_PREFIX, segment).to_vec();
+    key.push(first_byte);
     key
 }
 
@@ -77,8 +70,16 @@ fn prefixed_u64(prefix: u8, value: u64) -> [u8; 9] {
     key
 }
 
-pub(crate) fn encode_entry(entry: &[u8]) -> Vec<u8> {
-    versioned(ENTRY_VERSION, &[entry])
+/// Starts an empty bundle record.
+pub(crate) fn new_bundle() -> Vec<u8> {
+    vec![BUNDLE_VERSION]
+}
+
+/// Adds one entry at the end of a bundle record.
+pub(crate) fn push_to_bundle(bundle: &mut Vec<u8>, entry: &[u8]) {
+    let len = u32::try_from(entry.len()).expect("entries are far below 4 GiB");
+    bundle.extend_from_slice(&len.to_be_bytes());
+    bundle.extend_from_slice(entry);
 }
 
 pub(crate) fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
@@ -86,8 +87,8 @@ pub(crate) fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
     versioned(TILE_VERSION, &parts)
 }
 
-pub(crate) fn encode_leaf_index() -> Vec<u8> {
-    vec![LEAF_INDEX_VERSION]
+pub(crate) fn encode_index_page(entries: impl Iterator<Item = u8>) -> Vec<u8> {
+    std::iter::once(INDEX_PAGE_VERSION).chain(entries).collect()
 }
 
 pub(crate) fn encode_checkpoint(note: &str) -> Vec<u8> {
@@ -106,8 +107,25 @@ fn versioned(version: u8, parts: &[&[u8]]) -> Vec<u8> {
     record
 }
 
-pub(crate) fn decode_entry(record: &[u8]) -> Result<Vec<u8>, StoreError> {
-    Ok(payload(record, ENTRY_VERSION, "entry")?.to_vec())
+/// Splits a bundle record into its entries.
+pub(crate) fn decode_bundle(record: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    let mut rest = payload(record, BUNDLE_VERSION, "entry bundle")?;
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let (len, tail) = rest
+            .split_at_checked(4)
+            .ok_or_else(|| corrupt("entry bundle", "cut length"))?;
+        let len = u32::from_be_bytes(len.try_into().expect("split at 4")) as usize;
+        let (entry, tail) = tail
+            .split_at_checked(len)
+            .ok_or_else(|| corrupt("entry bundle", "cut entry"))?;
+        entries.push(entry);
+        rest = tail;
+    }
+    if entries.len() as u64 > BUNDLE_WIDTH {
+        return Err(corrupt("entry bundle", "more than 256 entries"));
+    }
+    Ok(entries)
 }
 
 pub(crate) fn decode_tile(record: &[u8]) -> Result<Vec<Hash>, StoreError> {
@@ -139,13 +157,13 @@ pub(crate) fn decode_meta(record: &[u8]) -> Result<TreeState, StoreError> {
     })
 }
 
-/// Reads the leaf index out of a leaf-index key.
-pub(crate) fn leaf_index_from_key(key: &[u8]) -> Result<LeafIndex, StoreError> {
-    let index: [u8; 8] = key
-        .get(1 + LEAF_INDEX_HASH_LEN..)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| corrupt("leaf index", "wrong key length"))?;
-    Ok(LeafIndex(u64::from_be_bytes(index)))
+/// Returns the entries of an index page, checked to be whole.
+pub(crate) fn decode_index_page(record: &[u8]) -> Result<&[u8], StoreError> {
+    let entries = payload(record, INDEX_PAGE_VERSION, "leaf index page")?;
+    if entries.len() % 10 != 0 {
+        return Err(corrupt("leaf index page", "cut entry"));
+    }
+    Ok(entries)
 }
 
 /// Reads the tree size out of a checkpoint key.
@@ -184,9 +202,14 @@ mod tests {
             decode_meta(&encode_meta(&state)).expect("meta decodes"),
             state
         );
+        let mut bundle = new_bundle();
+        push_to_bundle(&mut bundle, b"abc");
+        push_to_bundle(&mut bundle, b"");
+        let entries: &[&[u8]] = &[b"abc", b""];
+        assert_eq!(decode_bundle(&bundle).expect("bundle decodes"), entries);
         assert_eq!(
-            decode_entry(&encode_entry(b"abc")).expect("entry decodes"),
-            b"abc"
+            decode_bundle(&new_bundle()).expect("bundle decodes").len(),
+            0
         );
         let hashes = vec![[1; 32], [2; 32]];
         assert_eq!(
@@ -197,12 +220,9 @@ mod tests {
             decode_checkpoint(&encode_checkpoint("note\n")).expect("decodes"),
             "note\n"
         );
-        let key = leaf_index_key(&[5; 32], 42);
-        assert!(key.starts_with(&leaf_index_prefix(&[5; 32])));
-        assert_eq!(
-            leaf_index_from_key(&key).expect("key decodes"),
-            LeafIndex(42)
-        );
+        let page = encode_index_page([7u8; 20].into_iter());
+        assert_eq!(decode_index_page(&page).expect("page decodes"), [7u8; 20]);
+        assert_eq!(index_page_key(1, 2), [b'h', 0, 0, 0, 0, 0, 0, 0, 1, 2]);
     }
 
     #[track_caller]
@@ -215,8 +235,19 @@ mod tests {
 
     #[test]
     fn damaged_records_are_reported() {
-        check(decode_entry(&[]).map(drop), "empty record");
-        check(decode_entry(&[2, 0]).map(drop), "unknown format version");
+        check(decode_bundle(&[]).map(drop), "empty record");
+        check(decode_bundle(&[2, 0]).map(drop), "unknown format version");
+        check(
+            decode_bundle(&[BUNDLE_VERSION, 0, 0, 0]).map(drop),
+            "cut length",
+        );
+        check(
+            decode_bundle(&[BUNDLE_VERSION, 0, 0, 0, 2, 9]).map(drop),
+            "cut entry",
+        );
+        let mut too_many = new_bundle();
+        (0..=BUNDLE_WIDTH).for_each(|_| push_to_bundle(&mut too_many, b"x"));
+        check(decode_bundle(&too_many).map(drop), "more than 256 entries");
         check(
             decode_tile(&[TILE_VERSION]).map(drop),
             "length is not 1 to 256 hashes",
@@ -236,7 +267,10 @@ mod tests {
             decode_checkpoint(&[CHECKPOINT_VERSION, 0xff]).map(drop),
             "not UTF-8",
         );
-        check(leaf_index_from_key(b"h123").map(drop), "wrong key length");
+        check(
+            decode_index_page(&[INDEX_PAGE_VERSION, 1]).map(drop),
+            "cut entry",
+        );
         check(
             checkpoint_size_from_key(b"c123").map(drop),
             "wrong key length",

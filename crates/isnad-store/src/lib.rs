@@ -13,15 +13,16 @@
 //!
 //! | key | value |
 //! | --- | --- |
-//! | `e` + leaf index (u64) | version, entry bytes as appended |
+//! | `b` + bundle index (u64) | version, then per entry: length (u32), bytes as appended |
 //! | `t` + tile level (u8) + tile index (u64) | version, 1 to 256 hashes (C2SP tlog-tiles row) |
-//! | `h` + first 8 bytes of leaf hash + leaf index (u64) | version |
+//! | `h` + index segment (u64) + first byte of leaf hash | version, sorted (8 hash bytes, u16 offset) |
 //! | `c` + tree size (u64) | version, signed checkpoint note (UTF-8) |
 //! | `m` | version, tree size (u64), root hash (32 bytes) |
 //! | `s` + ledger key | ledger value, stored as given: its format belongs to `isnad-core` |
 //!
-//! A full tile is one key for 256 hashes, so the tree costs about 32 bytes per leaf; the leaf
-//! index costs a 17-byte key per leaf, and lookups confirm the full hash against the tile.
+//! A full tile is one key for 256 hashes, so the tree costs about 32 bytes per leaf; a full
+//! bundle is one key for 256 entries. The leaf index is written once per 65,536 leaves, about
+//! 10 bytes per leaf (see `leaf_index.rs`); lookups confirm the full hash against the tile.
 //! Every signed checkpoint is kept (about 200 bytes each, one per append).
 //!
 //! # Durability
@@ -32,6 +33,7 @@
 
 mod durability;
 mod keys;
+mod leaf_index;
 mod state_view;
 mod store;
 

@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use isnad_log::checkpoint::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
 use isnad_log::{
-    Hash, LeafIndex, LogError, NodeStore, NodeStoreError, NodeWrites, Staged, TILE_WIDTH, TileId,
-    TreeSize, TreeState, leaf_hash, verify_consistency,
+    Hash, LeafIndex, LogError, NodeStore, NodeStoreError, NodeWrites, Staged, TileId, TreeSize,
+    TreeState, leaf_hash, verify_consistency,
 };
 use thiserror::Error;
 
 use crate::durability::DiskSync;
 use crate::keys::{self, corrupt};
+use crate::leaf_index;
 
 /// Entries in one append at most: a group of events is bounded, and so is its batch.
 pub const APPEND_ENTRIES_MAX: usize = 10_000;
@@ -179,10 +180,8 @@ impl Store {
         if index.0 >= self.tree_state().size.0 {
             return Ok(None);
         }
-        match self.db.get(keys::entry_key(index.0))? {
-            Some(record) => keys::decode_entry(&record).map(Some),
-            None => Err(corrupt("entry", "missing below the tree size")),
-        }
+        let mut entries = self.entries(index, LeafIndex(index.0 + 1))?;
+        Ok(entries.pop())
     }
 
     /// The entries at indices `start..end`, cut at the tree size; at most [`ENTRIES_READ_MAX`].
@@ -194,35 +193,31 @@ impl Store {
             });
         }
         let end = end.0.min(self.tree_state().size.0);
-        if start.0 >= end {
-            return Ok(Vec::new());
-        }
-        let range = keys::entry_key(start.0)..keys::entry_key(end);
-        let entries = self
-            .db
-            .range(range)
-            .values()
-            .map(|record| keys::decode_entry(&record?))
-            .collect::<Result<Vec<_>, _>>()?;
-        if entries.len() as u64 != end - start.0 {
-            return Err(corrupt("entry", "missing below the tree size"));
+        let mut entries = Vec::new();
+        let mut index = start.0;
+        while index < end {
+            let bundle = index / keys::BUNDLE_WIDTH;
+            let record = self.db.get(keys::bundle_key(bundle))?;
+            let record =
+                record.ok_or_else(|| corrupt("entry bundle", "missing below the tree size"))?;
+            let bundled = keys::decode_bundle(&record)?;
+            let first = (index % keys::BUNDLE_WIDTH) as usize;
+            let last = ((end - 1).min((bundle + 1) * keys::BUNDLE_WIDTH - 1) % keys::BUNDLE_WIDTH)
+                as usize;
+            let wanted = bundled
+                .get(first..=last)
+                .ok_or_else(|| corrupt("entry bundle", "shorter than the tree size implies"))?;
+            entries.extend(wanted.iter().map(|entry| entry.to_vec()));
+            index += wanted.len() as u64;
         }
         Ok(entries)
     }
 
-    /// The index of the first entry whose leaf hash is `leaf`, if the tree holds one.
+    /// The index of the first entry whose leaf hash is `leaf`, if the tree holds one. Reads
+    /// one index page per 65,536 leaves, and at most 256 tiles.
     pub fn index_of_leaf(&self, leaf: &Hash) -> Result<Option<LeafIndex>, StoreError> {
-        let size = self.tree_state().size;
-        for key in self.db.scan_prefix(keys::leaf_index_prefix(leaf)).keys() {
-            let index = keys::leaf_index_from_key(&key?)?;
-            if index.0 >= size.0 {
-                break;
-            }
-            if self.leaf_hash_at(index)? == *leaf {
-                return Ok(Some(index));
-            }
-        }
-        Ok(None)
+        let size = self.tree_state().size.0;
+        leaf_index::find(&self.db, &SledTiles(&self.db), leaf, size)
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves. O(log n) reads.
@@ -357,13 +352,12 @@ impl Store {
         let (tree, node_writes) = isnad_log::append(&tiles, &last, &leaves)?;
         let checkpoint = self.sign_extension(&last, &tree, &node_writes, signer)?;
         let mut batch = sled::Batch::default();
-        for (position, (entry, leaf)) in entries.iter().zip(&leaves).enumerate() {
-            let index = last.size.0 + position as u64;
-            batch.insert(&keys::entry_key(index), keys::encode_entry(entry));
-            batch.insert(
-                &keys::leaf_index_key(leaf, index),
-                keys::encode_leaf_index(),
-            );
+        for (bundle, record) in self.bundle_writes(last.size, entries)? {
+            batch.insert(&keys::bundle_key(bundle), record);
+        }
+        let staged = Staged::new(&tiles, &node_writes);
+        for (key, page) in leaf_index::pages_to_write(&staged, last.size.0, tree.size.0)? {
+            batch.insert(key, page);
         }
         for (id, hashes) in &node_writes.tiles {
             batch.insert(&keys::tile_key(*id), keys::encode_tile(hashes));
@@ -391,6 +385,46 @@ impl Store {
             tree,
             checkpoint,
         })
+    }
+
+    /// The bundles that appending `entries` to a tree of `size` leaves writes: the last,
+    /// partial bundle grows, and new bundles follow.
+    fn bundle_writes(
+        &self,
+        size: TreeSize,
+        entries: &[Vec<u8>],
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let mut bundle = size.0 / keys::BUNDLE_WIDTH;
+        let mut filled = size.0 % keys::BUNDLE_WIDTH;
+        let mut record = match filled {
+            0 => keys::new_bundle(),
+            _ => self.partial_bundle(bundle, filled)?,
+        };
+        let mut writes = Vec::new();
+        for entry in entries {
+            keys::push_to_bundle(&mut record, entry);
+            filled += 1;
+            if filled == keys::BUNDLE_WIDTH {
+                writes.push((bundle, std::mem::replace(&mut record, keys::new_bundle())));
+                bundle += 1;
+                filled = 0;
+            }
+        }
+        if filled > 0 {
+            writes.push((bundle, record));
+        }
+        Ok(writes)
+    }
+
+    /// The stored record of the last, partial bundle, checked to hold `filled` entries.
+    fn partial_bundle(&self, bundle: u64, filled: u64) -> Result<Vec<u8>, StoreError> {
+        let record = self.db.get(keys::bundle_key(bundle))?;
+        let record =
+            record.ok_or_else(|| corrupt("entry bundle", "missing below the tree size"))?;
+        if keys::decode_bundle(&record)?.len() as u64 != filled {
+            return Err(corrupt("entry bundle", "does not end at the tree size"));
+        }
+        Ok(record.to_vec())
     }
 
     /// Signs the checkpoint of `tree` once a consistency proof from the last signed tree
@@ -453,9 +487,10 @@ impl Store {
         if checkpoint.size != state.size || checkpoint.root != state.root {
             return Err(corrupt("checkpoint", "differs from the stored tree"));
         }
-        let next_entry = self.db.get(keys::entry_key(state.size.0))?;
-        if self.db.get(keys::entry_key(state.size.0 - 1))?.is_none() || next_entry.is_some() {
-            return Err(corrupt("entry", "entries do not end at the tree size"));
+        let last_bundle = (state.size.0 - 1) / keys::BUNDLE_WIDTH;
+        self.partial_bundle(last_bundle, (state.size.0 - 1) % keys::BUNDLE_WIDTH + 1)?;
+        if self.db.get(keys::bundle_key(last_bundle + 1))?.is_some() {
+            return Err(corrupt("entry bundle", "bundles go beyond the tree size"));
         }
         Ok(())
     }
@@ -469,20 +504,6 @@ impl Store {
             });
         }
         Ok(())
-    }
-
-    fn leaf_hash_at(&self, index: LeafIndex) -> Result<Hash, StoreError> {
-        let id = TileId {
-            level: 0,
-            index: index.0 / TILE_WIDTH as u64,
-        };
-        let offset = (index.0 % TILE_WIDTH as u64) as usize;
-        let record = self.db.get(keys::tile_key(id))?;
-        let tile = record
-            .map(|record| keys::decode_tile(&record))
-            .transpose()?;
-        tile.and_then(|hashes| hashes.get(offset).copied())
-            .ok_or_else(|| corrupt("tile", "missing a leaf hash below the tree size"))
     }
 }
 
@@ -662,6 +683,45 @@ mod tests {
                 .expect("lookup"),
             None
         );
+    }
+
+    #[test]
+    fn leaf_lookup_spans_index_segments_and_the_tail() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let size = 2 * crate::leaf_index::SEGMENT_LEAVES + 1_000;
+        let entry = |index: u64| match index {
+            // A repeat of entry 5 in the second segment, and one of entry 70,000 in the tail.
+            70_000 => 5u64.to_be_bytes().to_vec(),
+            131_500 => 70_001u64.to_be_bytes().to_vec(),
+            _ => index.to_be_bytes().to_vec(),
+        };
+        let mut first = 0;
+        while first < size {
+            let end = (first + APPEND_ENTRIES_MAX as u64).min(size);
+            let batch: Vec<Vec<u8>> = (first..end).map(entry).collect();
+            store.append(&batch, Vec::new(), &signer()).expect("append");
+            first = end;
+        }
+        for (entry_of, expected) in [
+            (0, 0),
+            (5, 5),
+            (65_535, 65_535),
+            (65_536, 65_536),
+            (70_001, 70_001),
+            (131_071, 131_071),
+            (131_072, 131_072),
+            (size - 1, size - 1),
+        ] {
+            let leaf = leaf_hash(&entry(entry_of));
+            assert_eq!(
+                store.index_of_leaf(&leaf).expect("lookup"),
+                Some(LeafIndex(expected)),
+                "entry {entry_of}"
+            );
+        }
+        let absent = leaf_hash(&size.to_be_bytes());
+        assert_eq!(store.index_of_leaf(&absent).expect("lookup"), None);
     }
 
     #[test]
@@ -880,7 +940,7 @@ mod tests {
                 db.insert(keys::META_KEY, keys::encode_meta(&state))
                     .expect("write");
             },
-            "entries do not end at the tree size",
+            "does not end at the tree size",
         );
         check_reopen_fails(
             |db| {
@@ -902,9 +962,9 @@ mod tests {
         );
         check_reopen_fails(
             |db| {
-                db.remove(keys::entry_key(303)).expect("remove");
+                db.remove(keys::bundle_key(1)).expect("remove");
             },
-            "entries do not end at the tree size",
+            "missing below the tree size",
         );
         check_reopen_fails(
             |db| {
