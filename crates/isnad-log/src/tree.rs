@@ -388,3 +388,101 @@ impl NodeStore for MemNodeStore {
         Ok(self.tiles.get(&id).cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    fn tree(size: u64) -> (MemNodeStore, TreeState) {
+        let leaves: Vec<Hash> = (0..size)
+            .map(|index| leaf_hash(&index.to_be_bytes()))
+            .collect();
+        let mut store = MemNodeStore::new();
+        let (state, writes) = append(&store, &TreeState::empty(), &leaves).expect("append");
+        store.apply(writes);
+        (store, state)
+    }
+
+    #[test]
+    fn append_writes_only_the_tiles_it_changes() {
+        let (mut store, state) = tree(300);
+        let (_, writes) = append(&store, &state, &[[1; 32]]).expect("append");
+        let ids: Vec<TileId> = writes.tiles.keys().copied().collect();
+        assert_eq!(ids, [TileId { level: 0, index: 1 }]);
+        assert_eq!(writes.tiles[&ids[0]].len(), 300 - TILE_WIDTH + 1);
+        store.apply(writes);
+        assert_eq!(
+            store.tile_count(),
+            3,
+            "two level-0 tiles and one level-1 tile"
+        );
+        let (unchanged, no_writes) = append(&store, &state, &[]).expect("empty append");
+        assert_eq!((unchanged, no_writes), (state, NodeWrites::default()));
+    }
+
+    #[track_caller]
+    fn check(result: Result<Vec<Hash>, LogError>, expected: &str) {
+        let error = result.expect_err("refused");
+        assert_eq!(
+            format!("{error:?}").split([' ', '{', '(']).next(),
+            Some(expected),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn requests_outside_the_stored_tree_are_refused() {
+        let (store, state) = tree(10);
+        check(
+            inclusion_proof(&store, LeafIndex(10), TreeSize(10)),
+            "IndexOutOfRange",
+        );
+        check(
+            inclusion_proof(&store, LeafIndex(0), TreeSize(TREE_SIZE_MAX + 1)),
+            "IndexOutOfRange",
+        );
+        check(
+            consistency_proof(&store, TreeSize(0), TreeSize(5)),
+            "BadSizes",
+        );
+        check(
+            consistency_proof(&store, TreeSize(6), TreeSize(5)),
+            "BadSizes",
+        );
+        // Sizes beyond what is stored find their tiles missing rather than inventing hashes.
+        check(
+            inclusion_proof(&store, LeafIndex(0), TreeSize(11)),
+            "MissingHashes",
+        );
+        check(
+            consistency_proof(&store, TreeSize(3), TreeSize(300)),
+            "MissingHashes",
+        );
+        assert_eq!(
+            consistency_proof(&store, state.size, state.size).expect("proof"),
+            Vec::<Hash>::new()
+        );
+    }
+
+    #[test]
+    fn appends_past_the_limits_are_refused() {
+        let store = MemNodeStore::new();
+        let too_many = vec![[0; 32]; APPEND_LEAVES_MAX + 1];
+        let result = append(&store, &TreeState::empty(), &too_many);
+        assert!(
+            matches!(result, Err(LogError::TooManyLeaves { leaves, .. }) if leaves == APPEND_LEAVES_MAX + 1)
+        );
+        let full = TreeState {
+            size: TreeSize(TREE_SIZE_MAX),
+            root: [0; 32],
+        };
+        let result = append(&store, &full, &[[0; 32]]);
+        assert!(matches!(
+            result,
+            Err(LogError::TooManyLeaves { leaves: 1, .. })
+        ));
+        let (store, state) = tree(5);
+        assert!(append(&store, &state, &vec![[0; 32]; APPEND_LEAVES_MAX]).is_ok());
+    }
+}
