@@ -140,6 +140,18 @@ fn rows() -> Vec<Row> {
         ("through a pallet and a case", through_a_pallet, &[]),
         ("out of a case that is reused", out_of_a_reused_case, &[]),
         (
+            "commissioned in a range of serials",
+            || {
+                let mut scene = commissioned();
+                let payload = scene.scenario.commission_range_payload("L3", "R", 500);
+                scene.scenario.accept(Who::Manufacturer, payload);
+                let unit = scene.scenario.unit("R000042");
+                scene.scan = scene.scenario.label(&unit, "L3");
+                scene
+            },
+            &[],
+        ),
+        (
             "a GTIN nobody registered",
             || {
                 let mut scene = commissioned();

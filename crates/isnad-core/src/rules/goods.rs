@@ -76,20 +76,21 @@ pub(super) fn commission<V: StateView + ?Sized>(
     if let Some(existing) = &existing {
         check_same_lot(existing, expiry, production_date)?;
     }
-    let serials = expand_serials(serials, serial_ranges)?;
-    let kept: Vec<&Serial> = match scope {
-        Scope::All => serials.iter().collect(),
-        Scope::Follow(unit) => serials
-            .iter()
-            .filter(|serial| {
-                unit.is_some_and(|unit| unit.gtin == lot.gtin && unit.serial == **serial)
-            })
-            .collect(),
+    let kept: Vec<Serial> = match scope {
+        Scope::All => expand_serials(serials, serial_ranges)?,
+        // A verifier follows one unit: it checks that one serial, not the lot's thousands.
+        Scope::Follow(unit) => match unit.filter(|unit| unit.gtin == lot.gtin) {
+            Some(unit) => names_serial(serials, serial_ranges, &unit.serial)?
+                .then(|| unit.serial.clone())
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        },
     };
     for serial in &kept {
         let unit = UnitId {
             gtin: lot.gtin,
-            serial: (*serial).clone(),
+            serial: serial.clone(),
         };
         if view.get(&keys::unit(&unit))?.is_some() {
             return refuse(
@@ -118,7 +119,7 @@ pub(super) fn commission<V: StateView + ?Sized>(
     if quantity > 0 {
         super::custody::add_balance(view, lot, &event.actor, quantity, out)?;
     }
-    for serial in kept {
+    for serial in &kept {
         put_new_unit(event, lot, serial, ctx, out);
     }
     Ok(())
@@ -241,6 +242,36 @@ pub(crate) fn expand_serials(
     Ok(serials)
 }
 
+/// Whether a Commission names `serial`, listed or in a range, without expanding the ranges.
+/// Each range's first and last serials are still checked to be valid serials.
+fn names_serial(
+    listed: &[Serial],
+    ranges: &[SerialRange],
+    serial: &Serial,
+) -> Result<bool, ApplyError> {
+    let mut named = listed.contains(serial);
+    for range in ranges.iter().filter(|range| range.count > 0) {
+        range_serial(range, 0)?;
+        range_serial(range, u64::from(range.count) - 1)?;
+        named |= range_contains(range, serial);
+    }
+    Ok(named)
+}
+
+/// Whether `serial` is `prefix + zero-padded number` for a number of the range.
+fn range_contains(range: &SerialRange, serial: &Serial) -> bool {
+    let Some(digits) = serial.as_str().strip_prefix(range.prefix.as_str()) else {
+        return false;
+    };
+    let Ok(number) = digits.parse::<u64>() else {
+        return false;
+    };
+    let width = range.width as usize;
+    let in_range = number >= range.first && number - range.first < u64::from(range.count);
+    // The number must be written exactly as the range writes it (no extra zeros, no sign).
+    in_range && format!("{number:0width$}") == digits
+}
+
 fn range_serial(range: &SerialRange, offset: u64) -> Result<Serial, ApplyError> {
     let Some(number) = range.first.checked_add(offset) else {
         return refuse(
@@ -305,4 +336,67 @@ pub(super) fn inspect(scan: &str, out: &mut Out) -> Result<(), ApplyError> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(range: (&str, u64, u32, u32), serial: &str, expected: bool) {
+        let (prefix, first, count, width) = range;
+        let range = SerialRange {
+            prefix: prefix.to_owned(),
+            first,
+            count,
+            width,
+        };
+        let serial: Serial = serial.parse().expect("valid serial");
+        assert_eq!(
+            range_contains(&range, &serial),
+            expected,
+            "{serial} in {range:?}"
+        );
+        let expanded = expand_serials(&[], std::slice::from_ref(&range)).expect("valid range");
+        assert_eq!(
+            expanded.contains(&serial),
+            expected,
+            "{serial} in the expansion of {range:?}"
+        );
+        assert_eq!(
+            names_serial(&[], &[range], &serial).expect("valid range"),
+            expected
+        );
+    }
+
+    #[test]
+    fn range_membership_agrees_with_expansion() {
+        check(("R", 1, 100, 6), "R000042", true);
+        check(("R", 1, 100, 6), "R000001", true);
+        check(("R", 1, 100, 6), "R000100", true);
+        check(("R", 1, 100, 6), "R000000", false);
+        check(("R", 1, 100, 6), "R000101", false);
+        check(("R", 1, 100, 6), "R42", false);
+        check(("R", 1, 100, 6), "R0000042", false);
+        check(("R", 1, 100, 6), "X000042", false);
+        check(("R", 1, 100, 6), "R+00042", false);
+        check(("", 7, 5, 0), "9", true);
+        check(("", 7, 5, 0), "09", false);
+        check(("", 7, 5, 0), "12", false);
+        check(("LOT-", 998, 5, 3), "LOT-1002", true);
+    }
+
+    #[test]
+    fn a_listed_serial_is_named_and_bad_ranges_are_refused() {
+        let listed: Vec<Serial> = vec!["A1".parse().expect("valid serial")];
+        let found = names_serial(&listed, &[], &listed[0]).expect("no ranges");
+        assert!(found);
+        let too_long = SerialRange {
+            prefix: "P".repeat(15),
+            first: 1,
+            count: 2,
+            width: 6,
+        };
+        assert!(names_serial(&[], &[too_long], &listed[0]).is_err());
+    }
 }
