@@ -642,3 +642,21 @@ fn history_of_an_unknown_serial_names_the_product_and_the_lot() {
         "not the distributor's admission"
     );
 }
+
+#[test]
+fn an_event_without_a_signer_or_a_second_genesis_is_malformed() {
+    let scene = at_hospital();
+    let mut unsigned = history_without(&scene, |_| false);
+    unsigned.last_mut().expect("a history").signer = None;
+    assert!(matches!(
+        derive(&scene, &unsigned),
+        Err(HistoryError::Malformed { .. })
+    ));
+    let mut two_roots = history_without(&scene, |_| false);
+    let genesis = two_roots[0].kind.clone();
+    two_roots.last_mut().expect("a history").kind = genesis;
+    assert!(matches!(
+        derive(&scene, &two_roots),
+        Err(HistoryError::Malformed { .. })
+    ));
+}
