@@ -10,6 +10,10 @@
 //! signed, proven history with the very functions of `isnad-core` that the server decides
 //! with.
 
+pub mod audit;
+pub mod bulk;
+pub mod client;
+pub mod evidence;
 pub mod keys;
 pub mod sign;
 pub mod trust;
@@ -18,5 +22,7 @@ pub mod verify;
 #[cfg(test)]
 mod testlog;
 
+pub use client::{CheckError, Checked, Client, ClientError, Refusal};
+pub use evidence::{Evidence, EvidenceError};
 pub use trust::{Trust, TrustError, TrustStore};
 pub use verify::{VerifiedAnswer, VerifyError, verify_answer};

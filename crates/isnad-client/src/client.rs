@@ -1,0 +1,488 @@
+//! The gRPC client: one channel to a server, the calls of the four services, and the checked
+//! operations built on them (establishing trust, verifying a scan) that prove every answer
+//! before returning it.
+
+use std::time::Duration;
+
+use isnad_log::checkpoint::Checkpoint;
+use isnad_proto::pb;
+use isnad_proto::pb::capture_client::CaptureClient;
+use isnad_proto::pb::log_client::LogClient;
+use isnad_proto::pb::registry_client::RegistryClient;
+use isnad_proto::pb::verification_client::VerificationClient;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::audit::{AuditError, AuditReport, Auditor};
+use crate::trust::{FORK_FORMAT, ForkEvidence, Trust, TrustError};
+use crate::verify::{Inconsistency, VerifiedAnswer, VerifyError, verify_answer};
+
+/// The largest message the client decodes: the server's largest answer (a long history).
+pub const RESPONSE_LEN_MAX: usize = 64 * 1024 * 1024;
+
+/// The largest message the client sends: the server refuses requests above 16 MiB.
+pub const REQUEST_LEN_MAX: usize = 16 * 1024 * 1024;
+
+/// How long connecting may take before the server counts as unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one call may take: a capture waits for an fsync, a verification for proofs.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The metadata entry holding a refusal's machine-readable reason.
+pub const REASON_METADATA_KEY: &str = "isnad-reason";
+
+/// The metadata entry holding the position of the refused event in its request.
+pub const EVENT_INDEX_METADATA_KEY: &str = "isnad-event-index";
+
+/// The reason the server gives when an event id was used before by other bytes.
+pub const EVENT_ID_REUSED: &str = "EVENT_ID_REUSED";
+
+/// The reason the server gives when asked for consistency from a tree larger than its own.
+pub const KNOWN_SIZE_AHEAD: &str = "KNOWN_SIZE_AHEAD";
+
+/// Entries per `GetEntries` call: the server's limit.
+pub const ENTRIES_PER_CALL_MAX: u64 = 1_000;
+
+/// A refusal or failure reported by the server, with its reason code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}{}: {message}", reason.as_ref().map(|r| format!(" {r}")).unwrap_or_default())]
+pub struct Refusal {
+    /// The gRPC status code.
+    pub code: tonic::Code,
+    /// The machine-readable reason, such as `NOT_HOLDER`, when the server gave one.
+    pub reason: Option<String>,
+    /// The position of the refused event in its request, when one event is at fault.
+    pub event_index: Option<usize>,
+    /// The server's message.
+    pub message: String,
+}
+
+impl Refusal {
+    /// Reads a status, with its reason and event position metadata.
+    pub fn from_status(status: &tonic::Status) -> Refusal {
+        let metadata = |key| {
+            status
+                .metadata()
+                .get(key)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        Refusal {
+            code: status.code(),
+            reason: metadata(REASON_METADATA_KEY),
+            event_index: metadata(EVENT_INDEX_METADATA_KEY).and_then(|i| i.parse().ok()),
+            message: status.message().to_owned(),
+        }
+    }
+
+    /// Whether the server refused because of `reason`.
+    pub fn is(&self, reason: &str) -> bool {
+        self.reason.as_deref() == Some(reason)
+    }
+}
+
+/// Why a call did not get an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server URL is not valid.
+    #[error("server URL {url:?} is not valid: {source}")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        source: tonic::transport::Error,
+    },
+    /// The server cannot be reached.
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable {
+        /// The server's URL.
+        url: String,
+        /// The transport's error.
+        source: tonic::transport::Error,
+    },
+    /// The server refused the request or failed.
+    #[error("the server refused: {0}")]
+    Refused(#[from] Refusal),
+}
+
+impl From<tonic::Status> for ClientError {
+    fn from(status: tonic::Status) -> ClientError {
+        ClientError::Refused(Refusal::from_status(&status))
+    }
+}
+
+/// Why a checked operation did not give a proven answer.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The call failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The server's checkpoint or genesis does not match the trust anchors.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The answer did not verify.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The audit could not be completed.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The server's log does not extend the pinned checkpoint, and it cannot prove otherwise: a
+    /// possible split view. Both checkpoints are in the evidence.
+    #[error("possible split view (fork) of the log: {}", .0.problem)]
+    Fork(Box<ForkEvidence>),
+}
+
+/// A question, its answer and what the answer proves.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The question sent.
+    pub question: pb::VerifyRequest,
+    /// The answer received, exactly as proven.
+    pub answer: pb::VerifyResponse,
+    /// What it proves.
+    pub verified: VerifiedAnswer,
+}
+
+/// A connection to one server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    url: String,
+    channel: Channel,
+}
+
+impl Client {
+    /// Connects to the server at `url` (such as `http://127.0.0.1:50051`).
+    pub async fn connect(url: &str) -> Result<Client, ClientError> {
+        let endpoint = Endpoint::from_shared(url.to_owned())
+            .map_err(|source| ClientError::Url {
+                url: url.to_owned(),
+                source,
+            })?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(CALL_TIMEOUT);
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|source| ClientError::Unreachable {
+                url: url.to_owned(),
+                source,
+            })?;
+        Ok(Client {
+            url: url.to_owned(),
+            channel,
+        })
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn capture_client(&self) -> CaptureClient<Channel> {
+        CaptureClient::new(self.channel.clone())
+            .max_decoding_message_size(RESPONSE_LEN_MAX)
+            .max_encoding_message_size(REQUEST_LEN_MAX)
+    }
+
+    fn log_client(&self) -> LogClient<Channel> {
+        LogClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_LEN_MAX)
+    }
+
+    fn verification_client(&self) -> VerificationClient<Channel> {
+        VerificationClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_LEN_MAX)
+    }
+
+    /// Captures signed events as one atomic request: a receipt each, or a refusal of all.
+    pub async fn capture(
+        &self,
+        events: Vec<pb::SignedEvent>,
+    ) -> Result<Vec<pb::Receipt>, ClientError> {
+        let request = pb::CaptureRequest { events };
+        Ok(self
+            .capture_client()
+            .capture(request)
+            .await?
+            .into_inner()
+            .receipts)
+    }
+
+    /// Submits a registry event (admit, suspend, reinstate, add or revoke a key).
+    pub async fn submit_registry(
+        &self,
+        event: pb::SignedEvent,
+    ) -> Result<pb::Receipt, ClientError> {
+        let mut registry =
+            RegistryClient::new(self.channel.clone()).max_encoding_message_size(REQUEST_LEN_MAX);
+        Ok(registry.submit(event).await?.into_inner())
+    }
+
+    /// Asks for a verification answer, unchecked: see [`Client::verify_checked`].
+    pub async fn verify(
+        &self,
+        question: pb::VerifyRequest,
+    ) -> Result<pb::VerifyResponse, ClientError> {
+        Ok(self
+            .verification_client()
+            .verify(question)
+            .await?
+            .into_inner())
+    }
+
+    /// A page of a lot's units, unchecked (a view for people who run the circuit).
+    pub async fn lot_units(
+        &self,
+        request: pb::LotUnitsRequest,
+    ) -> Result<pb::LotUnitsResponse, ClientError> {
+        Ok(self
+            .verification_client()
+            .lot_units(request)
+            .await?
+            .into_inner())
+    }
+
+    /// A participant as the registry holds it, unchecked.
+    pub async fn participant(&self, party: &str) -> Result<pb::Participant, ClientError> {
+        let request = pb::GetParticipantRequest {
+            party: party.to_owned(),
+        };
+        let mut registry = RegistryClient::new(self.channel.clone());
+        Ok(registry.get_participant(request).await?.into_inner())
+    }
+
+    /// The latest signed checkpoint note, unchecked.
+    pub async fn checkpoint(&self) -> Result<String, ClientError> {
+        let request = pb::GetCheckpointRequest {};
+        Ok(self
+            .log_client()
+            .get_checkpoint(request)
+            .await?
+            .into_inner()
+            .checkpoint)
+    }
+
+    /// Log entries `[start, end)`, at most [`ENTRIES_PER_CALL_MAX`], unchecked.
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+        let request = pb::GetEntriesRequest { start, end };
+        Ok(self
+            .log_client()
+            .get_entries(request)
+            .await?
+            .into_inner()
+            .entries)
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `tree_size`, unchecked.
+    pub async fn inclusion_proof(
+        &self,
+        index: u64,
+        tree_size: u64,
+    ) -> Result<Vec<Vec<u8>>, ClientError> {
+        let request = pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(index)),
+            tree_size,
+        };
+        Ok(self
+            .log_client()
+            .get_inclusion_proof(request)
+            .await?
+            .into_inner()
+            .hashes)
+    }
+
+    /// The consistency proof from the tree of `first` to the tree of `second`, unchecked.
+    pub async fn consistency_proof(
+        &self,
+        first: u64,
+        second: u64,
+    ) -> Result<Vec<Vec<u8>>, ClientError> {
+        let request = pb::GetConsistencyProofRequest {
+            first_size: first,
+            second_size: second,
+        };
+        Ok(self
+            .log_client()
+            .get_consistency_proof(request)
+            .await?
+            .into_inner()
+            .hashes)
+    }
+
+    /// Establishes trust in a log: fetches its checkpoint, its genesis entry and the proof
+    /// that genesis is entry 0 of the checkpoint's tree, and checks that genesis names exactly
+    /// `regulator_keys` and the key of `log_vkey`.
+    pub async fn establish_trust(
+        &self,
+        regulator_keys: Vec<isnad_core::event::PublicKey>,
+        log_vkey: &str,
+    ) -> Result<Trust, CheckError> {
+        let note = self.checkpoint().await?;
+        let size = Checkpoint::from_note_unverified(&note)
+            .map_err(TrustError::Checkpoint)?
+            .size
+            .0;
+        let genesis = self.entries(0, 1).await?;
+        let genesis = genesis
+            .first()
+            .ok_or_else(|| TrustError::GenesisDecode("the server sent no entry 0".to_owned()))?;
+        let proof = self.inclusion_proof(0, size).await?;
+        Ok(Trust::establish(
+            regulator_keys,
+            log_vkey,
+            &note,
+            genesis,
+            &proof,
+        )?)
+    }
+
+    /// Asks about `scan` (seen at `site`, if given) and proves the answer against `trust` at
+    /// `now_unix_ms` before returning it.
+    ///
+    /// When the answer's checkpoint does not extend the pinned one, the server is asked once
+    /// more for a consistency proof: a damaged proof is an error, a log that cannot prove
+    /// consistency is a possible fork ([`CheckError::Fork`]), for the caller to record.
+    pub async fn verify_checked(
+        &self,
+        trust: &Trust,
+        scan: &str,
+        site: Option<&str>,
+        now_unix_ms: i64,
+    ) -> Result<Checked, CheckError> {
+        let question = pb::VerifyRequest {
+            scan: scan.to_owned(),
+            verifier_site: site.unwrap_or_default().to_owned(),
+            known_tree_size: trust.checkpoint().size.0,
+        };
+        let answer = match self.verify(question.clone()).await {
+            Ok(answer) => answer,
+            Err(ClientError::Refused(refusal)) if refusal.is(KNOWN_SIZE_AHEAD) => {
+                return Err(self.smaller_tree(trust, now_unix_ms).await);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        match verify_answer(&question, &answer, trust, now_unix_ms) {
+            Ok(verified) => Ok(Checked {
+                question,
+                answer,
+                verified,
+            }),
+            Err(VerifyError::Inconsistent(inconsistency)) => {
+                Err(self.confirm_fork(*inconsistency, now_unix_ms).await)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Audits the server's whole log against `trust`: every entry re-checked and re-applied
+    /// with the core's rules, the rebuilt tree checked against the server's checkpoint and the
+    /// pinned one. `progress` is told the entries audited so far and the total.
+    pub async fn audit(
+        &self,
+        trust: &Trust,
+        mut progress: impl FnMut(u64, u64),
+        now_unix_ms: i64,
+    ) -> Result<AuditReport, CheckError> {
+        let note = self.checkpoint().await?;
+        let size = trust.verify_checkpoint(&note)?.size.0;
+        if size < trust.checkpoint().size.0 {
+            return Err(self.smaller_tree(trust, now_unix_ms).await);
+        }
+        let mut auditor = Auditor::new(trust.clone());
+        while auditor.audited() < size {
+            let start = auditor.audited();
+            let end = size.min(start + ENTRIES_PER_CALL_MAX);
+            let entries = self.entries(start, end).await?;
+            if entries.len() as u64 != end - start {
+                return Err(AuditError::WrongEntryCount {
+                    start,
+                    end,
+                    sent: entries.len(),
+                }
+                .into());
+            }
+            auditor.append(&entries)?;
+            progress(end, size);
+        }
+        let checkpoint = auditor.check_checkpoint(&note)?;
+        if let Err(error) = auditor.check_pinned() {
+            return Err(CheckError::Fork(Box::new(self.fork_evidence(
+                trust.checkpoint_note(),
+                &note,
+                Vec::new(),
+                error.to_string(),
+                now_unix_ms,
+            ))));
+        }
+        Ok(auditor.report(checkpoint, note))
+    }
+
+    /// The server's log is smaller than the pinned checkpoint: if its own checkpoint is signed
+    /// by the log key, the log went back on a tree it signed.
+    async fn smaller_tree(&self, trust: &Trust, now_unix_ms: i64) -> CheckError {
+        let note = match self.checkpoint().await {
+            Ok(note) => note,
+            Err(error) => return error.into(),
+        };
+        if let Err(error) = trust.verify_checkpoint(&note) {
+            return error.into();
+        }
+        CheckError::Fork(Box::new(self.fork_evidence(
+            trust.checkpoint_note(),
+            &note,
+            Vec::new(),
+            "the log presents a smaller tree than one it signed before".to_owned(),
+            now_unix_ms,
+        )))
+    }
+
+    /// Asks the server for the consistency proof the answer lacked. A proof that verifies
+    /// means only the answer was damaged; otherwise the fork stands.
+    async fn confirm_fork(&self, inconsistency: Inconsistency, now_unix_ms: i64) -> CheckError {
+        let sizes = (inconsistency.pinned_size, inconsistency.other_size);
+        if sizes.0 < sizes.1
+            && let Ok(proof) = self.consistency_proof(sizes.0, sizes.1).await
+            && consistent(&inconsistency, &proof)
+        {
+            return VerifyError::Inconsistent(Box::new(inconsistency)).into();
+        }
+        CheckError::Fork(Box::new(self.fork_evidence(
+            &inconsistency.pinned_note,
+            &inconsistency.other_note,
+            inconsistency.proof.clone(),
+            inconsistency.problem.clone(),
+            now_unix_ms,
+        )))
+    }
+
+    fn fork_evidence(
+        &self,
+        pinned: &str,
+        other: &str,
+        proof: Vec<Vec<u8>>,
+        problem: String,
+        now_unix_ms: i64,
+    ) -> ForkEvidence {
+        ForkEvidence {
+            format: FORK_FORMAT.to_owned(),
+            detected_unix_ms: now_unix_ms,
+            server: self.url.clone(),
+            pinned_checkpoint: pinned.to_owned(),
+            other_checkpoint: other.to_owned(),
+            consistency_proof: proof.iter().map(hex::encode).collect(),
+            problem,
+        }
+    }
+}
+
+/// Whether `proof` shows the other checkpoint of `inconsistency` extends the pinned one. Both
+/// notes were checked to be signed by the log key before.
+fn consistent(inconsistency: &Inconsistency, proof: &[Vec<u8>]) -> bool {
+    let parse = Checkpoint::from_note_unverified;
+    let (Ok(pinned), Ok(other)) = (
+        parse(&inconsistency.pinned_note),
+        parse(&inconsistency.other_note),
+    ) else {
+        return false;
+    };
+    isnad_log::verify_consistency_bytes(pinned.size, other.size, proof, &pinned.root, &other.root)
+        .is_ok()
+}
