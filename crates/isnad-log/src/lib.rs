@@ -24,9 +24,9 @@ pub use hash::{
     node_hash,
 };
 pub use tree::{
-    APPEND_LEAVES_MAX, LogError, MemNodeStore, NodeStore, NodeStoreError, NodeWrites, Staged,
-    TILE_HEIGHT, TILE_WIDTH, TREE_SIZE_MAX, TileId, TreeState, append, consistency_proof,
-    inclusion_proof, root,
+    APPEND_LEAVES_MAX, LogError, MID_ROW_HEIGHT, MID_ROW_WIDTH, MemNodeStore, NodeStore,
+    NodeStoreError, NodeWrites, Staged, TILE_HEIGHT, TILE_WIDTH, TREE_SIZE_MAX, TileId, TreeState,
+    append, consistency_proof, inclusion_proof, root,
 };
 pub use verify::{
     ProofError, hash_from_bytes, root_from_inclusion_proof, verify_consistency,

@@ -3,9 +3,11 @@
 //!
 //! Layout (C2SP tlog-tiles, tile height 8): tile level `L` holds the hashes of the perfect
 //! subtrees of `2^(8L)` leaves, left to right, in rows cut into tiles of [`TILE_WIDTH`] hashes.
-//! Level 0 holds the leaf hashes. A tile is stored as its row of hashes only; the 255 hashes
-//! inside it are recomputed when needed. The rightmost tile of a level may be partial; it only
-//! ever grows, so a tile read now also serves every smaller tree size.
+//! Level 0 holds the leaf hashes. A tile is stored as its row of hashes; a full tile also gets
+//! a "mid row": the 16 hashes four levels up inside it, so that a proof hashes at most 7 nodes
+//! per half tile instead of up to 127 (the mid row is derived data, and a store may omit it).
+//! The rightmost tile of a level may be partial; it only ever grows, so a tile read now also
+//! serves every smaller tree size.
 
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error as StdError;
@@ -19,6 +21,12 @@ pub const TILE_HEIGHT: u8 = 8;
 
 /// Hashes in a full tile: `2^TILE_HEIGHT`.
 pub const TILE_WIDTH: usize = 1 << TILE_HEIGHT;
+
+/// Tree levels from a tile's row up to its mid row.
+pub const MID_ROW_HEIGHT: u32 = 4;
+
+/// Hashes in a mid row: one per `2^MID_ROW_HEIGHT` hashes of a full tile.
+pub const MID_ROW_WIDTH: usize = TILE_WIDTH >> MID_ROW_HEIGHT;
 
 /// Leaves appended in one call at most, so that one append stays one bounded storage batch.
 pub const APPEND_LEAVES_MAX: usize = 1 << 20;
@@ -43,6 +51,13 @@ pub struct TileId {
 pub trait NodeStore {
     /// Returns the hashes of tile `id` as last written, or `None` if it was never written.
     fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError>;
+
+    /// Returns the mid row of full tile `id`, or `None` if the store does not keep it; proofs
+    /// are the same either way, only slower without.
+    fn read_mid_row(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        let _ = id;
+        Ok(None)
+    }
 }
 
 /// The size and root of one version of the tree.
@@ -70,6 +85,8 @@ impl TreeState {
 pub struct NodeWrites {
     /// New or grown tiles, by id.
     pub tiles: BTreeMap<TileId, Vec<Hash>>,
+    /// Mid rows of the tiles this append filled, by tile id.
+    pub mid_rows: BTreeMap<TileId, Vec<Hash>>,
 }
 
 /// Why a tree operation failed.
@@ -229,13 +246,15 @@ fn extend_row(
     row.extend_from_slice(added);
     let mut filled = Vec::new();
     for (offset, chunk) in row.chunks(TILE_WIDTH).enumerate() {
-        if chunk.len() == TILE_WIDTH {
-            filled.push(perfect_root(chunk));
-        }
         let id = TileId {
             level: first.level,
             index: first.index + offset as u64,
         };
+        if chunk.len() == TILE_WIDTH {
+            let mid_row: Vec<Hash> = chunk.chunks(MID_ROW_WIDTH).map(perfect_root).collect();
+            filled.push(perfect_root(&mid_row));
+            writes.mid_rows.insert(id, mid_row);
+        }
         writes.tiles.insert(id, chunk.to_vec());
     }
     Ok(filled)
@@ -275,6 +294,7 @@ fn sibling_path(
 struct TileReader<'a, S> {
     store: &'a S,
     cache: HashMap<TileId, Vec<Hash>>,
+    mid_rows: HashMap<TileId, Option<Vec<Hash>>>,
 }
 
 impl<'a, S: NodeStore> TileReader<'a, S> {
@@ -282,6 +302,23 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
         TileReader {
             store,
             cache: HashMap::new(),
+            mid_rows: HashMap::new(),
+        }
+    }
+
+    /// Returns the mid row of full tile `id`, if the store keeps one.
+    fn mid_row(&mut self, id: TileId) -> Result<Option<&[Hash]>, LogError> {
+        if !self.mid_rows.contains_key(&id) {
+            let mid_row = self.store.read_mid_row(id).map_err(LogError::Storage)?;
+            self.mid_rows.insert(id, mid_row);
+        }
+        match &self.mid_rows[&id] {
+            Some(mid_row) if mid_row.len() != MID_ROW_WIDTH => Err(LogError::MissingHashes {
+                id,
+                actual: mid_row.len(),
+                expected: MID_ROW_WIDTH,
+            }),
+            mid_row => Ok(mid_row.as_deref()),
         }
     }
 
@@ -320,7 +357,7 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
     }
 
     /// The hash of perfect subtree (`level`, `index`): the `2^(level % 8)` hashes under it in its
-    /// tile, hashed up.
+    /// tile, hashed up, or fewer from the tile's mid row when the subtree reaches it.
     fn perfect_hash(&mut self, level: u32, index: u64) -> Result<Hash, LogError> {
         let tile_level = level / u32::from(TILE_HEIGHT);
         let height = level % u32::from(TILE_HEIGHT);
@@ -331,6 +368,12 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
         };
         let offset = (first % TILE_WIDTH as u64) as usize;
         let width = 1usize << height;
+        if height >= MID_ROW_HEIGHT
+            && let Some(mid_row) = self.mid_row(id)?
+        {
+            let (offset, width) = (offset >> MID_ROW_HEIGHT, width >> MID_ROW_HEIGHT);
+            return Ok(perfect_root(&mid_row[offset..offset + width]));
+        }
         let tile = self.tile(id, offset + width)?;
         Ok(perfect_root(&tile[offset..offset + width]))
     }
@@ -358,12 +401,20 @@ impl<S: NodeStore> NodeStore for Staged<'_, S> {
             None => self.base.read_tile(id),
         }
     }
+
+    fn read_mid_row(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        match self.writes.mid_rows.get(&id) {
+            Some(mid_row) => Ok(Some(mid_row.clone())),
+            None => self.base.read_mid_row(id),
+        }
+    }
 }
 
 /// Tiles kept in memory: the [`NodeStore`] for unit tests, and for callers that stage writes.
 #[derive(Clone, Debug, Default)]
 pub struct MemNodeStore {
     tiles: HashMap<TileId, Vec<Hash>>,
+    mid_rows: HashMap<TileId, Vec<Hash>>,
 }
 
 impl MemNodeStore {
@@ -375,6 +426,7 @@ impl MemNodeStore {
     /// Stores every tile of `writes`, replacing earlier versions.
     pub fn apply(&mut self, writes: NodeWrites) {
         self.tiles.extend(writes.tiles);
+        self.mid_rows.extend(writes.mid_rows);
     }
 
     /// Number of tiles stored.
@@ -386,6 +438,10 @@ impl MemNodeStore {
 impl NodeStore for MemNodeStore {
     fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
         Ok(self.tiles.get(&id).cloned())
+    }
+
+    fn read_mid_row(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        Ok(self.mid_rows.get(&id).cloned())
     }
 }
 
@@ -410,6 +466,7 @@ mod tests {
         let (_, writes) = append(&store, &state, &[[1; 32]]).expect("append");
         let ids: Vec<TileId> = writes.tiles.keys().copied().collect();
         assert_eq!(ids, [TileId { level: 0, index: 1 }]);
+        assert!(writes.mid_rows.is_empty(), "no tile filled up");
         assert_eq!(writes.tiles[&ids[0]].len(), 300 - TILE_WIDTH + 1);
         store.apply(writes);
         assert_eq!(

@@ -8,6 +8,8 @@ use crate::StoreError;
 pub(crate) const BUNDLE_PREFIX: u8 = b'b';
 /// First byte of tile keys.
 pub(crate) const TILE_PREFIX: u8 = b't';
+/// First byte of mid row keys (16 hashes derived from a full tile, stored like a tile).
+pub(crate) const MID_ROW_PREFIX: u8 = b'u';
 /// First byte of leaf index page keys.
 pub(crate) const INDEX_PAGE_PREFIX: u8 = b'h';
 /// First byte of signed checkpoint keys.
@@ -42,8 +44,16 @@ pub(crate) fn checkpoint_key(size: TreeSize) -> [u8; 9] {
 }
 
 pub(crate) fn tile_key(id: TileId) -> [u8; 10] {
+    tile_family_key(TILE_PREFIX, id)
+}
+
+pub(crate) fn mid_row_key(id: TileId) -> [u8; 10] {
+    tile_family_key(MID_ROW_PREFIX, id)
+}
+
+fn tile_family_key(prefix: u8, id: TileId) -> [u8; 10] {
     let mut key = [0; 10];
-    key[0] = TILE_PREFIX;
+    key[0] = prefix;
     key[1] = id.level;
     key[2..].copy_from_slice(&id.index.to_be_bytes());
     key

@@ -15,6 +15,7 @@
 //! | --- | --- |
 //! | `b` + bundle index (u64) | version, then per entry: length (u32), bytes as appended |
 //! | `t` + tile level (u8) + tile index (u64) | version, 1 to 256 hashes (C2SP tlog-tiles row) |
+//! | `u` + tile level (u8) + tile index (u64) | version, the 16-hash mid row of a full tile |
 //! | `h` + index segment (u64) + first byte of leaf hash | version, sorted (8 hash bytes, u16 offset) |
 //! | `c` + tree size (u64) | version, signed checkpoint note (UTF-8) |
 //! | `m` | version, tree size (u64), root hash (32 bytes) |

@@ -362,6 +362,9 @@ impl Store {
         for (id, hashes) in &node_writes.tiles {
             batch.insert(&keys::tile_key(*id), keys::encode_tile(hashes));
         }
+        for (id, hashes) in &node_writes.mid_rows {
+            batch.insert(&keys::mid_row_key(*id), keys::encode_tile(hashes));
+        }
         batch.insert(
             &keys::checkpoint_key(tree.size),
             keys::encode_checkpoint(&checkpoint),
@@ -564,6 +567,13 @@ struct SledTiles<'a>(&'a sled::Db);
 impl NodeStore for SledTiles<'_> {
     fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
         match self.0.get(keys::tile_key(id))? {
+            Some(record) => Ok(Some(keys::decode_tile(&record)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn read_mid_row(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+        match self.0.get(keys::mid_row_key(id))? {
             Some(record) => Ok(Some(keys::decode_tile(&record)?)),
             None => Ok(None),
         }
