@@ -170,13 +170,13 @@ fn split<T>(values: &[T], limit: usize, base_len: usize, cost: impl Fn(&T) -> us
     chunks
 }
 
-/// Groups signed events into capture requests of at most [`EVENTS_PER_REQUEST_MAX`] events and
-/// [`REQUEST_BODY_BUDGET_LEN`] bytes, in order.
-pub fn requests(events: Vec<pb::SignedEvent>) -> Vec<Vec<pb::SignedEvent>> {
-    let mut requests: Vec<Vec<pb::SignedEvent>> = Vec::new();
+/// Groups events into capture requests of at most [`EVENTS_PER_REQUEST_MAX`] events and
+/// [`REQUEST_BODY_BUDGET_LEN`] bytes, in order; `signed` gives each one's signed envelope.
+pub fn requests<T>(events: Vec<T>, signed: impl Fn(&T) -> &pb::SignedEvent) -> Vec<Vec<T>> {
+    let mut requests: Vec<Vec<T>> = Vec::new();
     let mut len = 0;
     for event in events {
-        let event_len = event.encoded_len();
+        let event_len = signed(&event).encoded_len();
         let start_new = match requests.last() {
             None => true,
             Some(last) => {
@@ -338,14 +338,14 @@ mod tests {
             public_key: vec![0; 32].into(),
             signature: vec![0; 64].into(),
         };
-        let grouped = requests(vec![small.clone(); 2_500]);
+        let grouped = requests(vec![small.clone(); 2_500], |event| event);
         let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
         assert_eq!(sizes, [1_000, 1_000, 500]);
         let large = pb::SignedEvent {
             body: vec![0; BODY_LEN_MAX].into(),
             ..small
         };
-        let grouped = requests(vec![large; 300]);
+        let grouped = requests(vec![large; 300], |event| event);
         assert!(grouped.len() >= 3, "{} requests", grouped.len());
         for request in &grouped {
             let len: usize = request.iter().map(Message::encoded_len).sum();
