@@ -1,0 +1,293 @@
+//! The verification load: a mix of genuine and suspect scans at a fixed rate (open loop: a
+//! request leaves on schedule whether or not earlier ones have been answered), each answered
+//! with its full proof bundle.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use isnad_core::event::ReasonCode;
+use isnad_proto::convert::reason_code_to_wire;
+use isnad_proto::pb;
+use prost::Message as _;
+use tokio::sync::mpsc;
+
+use isnad_client::Client;
+
+use super::stats::Latencies;
+
+/// Requests waiting for an answer at most; beyond it the server is not keeping up, and the
+/// request is counted as dropped instead of piling up in the client.
+pub const IN_FLIGHT_MAX: u64 = 2_000;
+
+/// How long to wait for the last answers once every request is sent.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The kinds of scans in the mix, and how many of each in 100.
+pub const MIX_PERCENT: [(ScanKind, u64); 6] = [
+    (ScanKind::Genuine, 60),
+    (ScanKind::Diverted, 10),
+    (ScanKind::Used, 10),
+    (ScanKind::Recalled, 5),
+    (ScanKind::InTransit, 5),
+    (ScanKind::Unknown, 10),
+];
+
+/// A kind of scan an inspector or a hospital makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanKind {
+    /// A unit at the hospital that holds it.
+    Genuine,
+    /// A hospital's unit found at the unlisted pharmacy.
+    Diverted,
+    /// A used unit scanned again at its hospital.
+    Used,
+    /// A unit of a recalled lot.
+    Recalled,
+    /// A unit shipped and not yet received, scanned at its addressee.
+    InTransit,
+    /// A serial nobody commissioned.
+    Unknown,
+}
+
+impl ScanKind {
+    /// The verdict the ledger must give.
+    pub fn expected(self) -> ReasonCode {
+        match self {
+            ScanKind::Genuine => ReasonCode::Genuine,
+            ScanKind::Diverted => ReasonCode::CustodyMismatch,
+            ScanKind::Used => ReasonCode::AlreadyDecommissioned,
+            ScanKind::Recalled => ReasonCode::Recalled,
+            ScanKind::InTransit => ReasonCode::InTransit,
+            ScanKind::Unknown => ReasonCode::UnknownSerial,
+        }
+    }
+}
+
+/// Labels to scan, by kind, with the site each is scanned at.
+#[derive(Debug, Clone, Default)]
+pub struct Population {
+    /// Per kind: (label, verifier site GLN) pairs.
+    pub scans: Vec<(ScanKind, Vec<(String, String)>)>,
+}
+
+/// One verification to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// The scan.
+    pub scan: String,
+    /// Where it is scanned.
+    pub site: String,
+    /// The verdict expected.
+    pub expected: ReasonCode,
+}
+
+impl Population {
+    /// The `number`-th probe: its kind follows [`MIX_PERCENT`], its label is spread over the
+    /// kind's labels.
+    pub fn probe(&self, number: u64) -> Probe {
+        let spread = mix(number);
+        let mut bucket = spread % 100;
+        let kind = MIX_PERCENT
+            .iter()
+            .find(|(_, percent)| {
+                let inside = bucket < *percent;
+                bucket = bucket.saturating_sub(*percent);
+                inside
+            })
+            .map(|(kind, _)| *kind)
+            .expect("the mix adds up to 100");
+        let labels = self
+            .scans
+            .iter()
+            .find(|(found, _)| *found == kind)
+            .map(|(_, labels)| labels)
+            .expect("the population has every kind");
+        let (scan, site) = &labels[((spread / 100) % labels.len() as u64) as usize];
+        Probe {
+            scan: scan.clone(),
+            site: site.clone(),
+            expected: kind.expected(),
+        }
+    }
+}
+
+/// A well-spread number from a counter (splitmix64's finaliser): a reproducible mix with no
+/// random number generator.
+fn mix(number: u64) -> u64 {
+    let mut z = number.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// What a verification run measured.
+#[derive(Debug, Clone)]
+pub struct VerifyOutcome {
+    /// Latency from sending to the whole answer.
+    pub latency: Latencies,
+    /// Requests the schedule asked for.
+    pub scheduled: u64,
+    /// Answers received.
+    pub answered: u64,
+    /// Requests not sent because [`IN_FLIGHT_MAX`] were waiting.
+    pub dropped: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// Answers whose verdict was not the expected one.
+    pub wrong_verdicts: u64,
+    /// Answers per second over the run.
+    pub answered_per_s: f64,
+    /// The mean encoded size of an answer (verdict, history, proofs, checkpoint), bytes.
+    pub answer_bytes_mean: f64,
+}
+
+/// The result of one request.
+struct Answer {
+    latency: Duration,
+    right: bool,
+    bytes: usize,
+}
+
+/// Sends `rate_per_s` verifications a second for `duration`, spread over `clients`.
+pub async fn run(
+    clients: &[Client],
+    population: Arc<Population>,
+    rate_per_s: u32,
+    duration: Duration,
+) -> VerifyOutcome {
+    let (sender, mut receiver) = mpsc::unbounded_channel::<Option<Answer>>();
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let total = (f64::from(rate_per_s) * duration.as_secs_f64()) as u64;
+    let started = Instant::now();
+    let (mut sent, mut dropped) = (0u64, 0u64);
+    while sent + dropped < total {
+        let due = ((started.elapsed().as_secs_f64() * f64::from(rate_per_s)) as u64).min(total);
+        while sent + dropped < due {
+            let number = sent + dropped;
+            if in_flight.load(Ordering::Relaxed) >= IN_FLIGHT_MAX {
+                dropped += 1;
+                continue;
+            }
+            in_flight.fetch_add(1, Ordering::Relaxed);
+            let client = clients[(number % clients.len() as u64) as usize].clone();
+            let probe = population.probe(number);
+            let (sender, in_flight) = (sender.clone(), in_flight.clone());
+            tokio::spawn(async move {
+                let answer = verify_one(client, probe).await;
+                in_flight.fetch_sub(1, Ordering::Relaxed);
+                let _ = sender.send(answer);
+            });
+            sent += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    drop(sender);
+    collect(&mut receiver, total, dropped, sent, started).await
+}
+
+async fn verify_one(client: Client, probe: Probe) -> Option<Answer> {
+    let sent = Instant::now();
+    let question = pb::VerifyRequest {
+        scan: probe.scan,
+        verifier_site: probe.site,
+        known_tree_size: 0,
+    };
+    let answer = client.verify(question).await.ok()?;
+    Some(Answer {
+        latency: sent.elapsed(),
+        right: answer.verdict == reason_code_to_wire(probe.expected) as i32,
+        bytes: answer.encoded_len(),
+    })
+}
+
+async fn collect(
+    receiver: &mut mpsc::UnboundedReceiver<Option<Answer>>,
+    scheduled: u64,
+    dropped: u64,
+    sent: u64,
+    started: Instant,
+) -> VerifyOutcome {
+    let mut latencies = Vec::with_capacity(sent as usize);
+    let (mut wrong, mut bytes) = (0u64, 0u64);
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    while let Ok(Some(answer)) = tokio::time::timeout_at(deadline, receiver.recv()).await {
+        if let Some(answer) = answer {
+            latencies.push(answer.latency);
+            wrong += u64::from(!answer.right);
+            bytes += answer.bytes as u64;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let answered = latencies.len() as u64;
+    // Failed requests, and those still unanswered at the deadline, are errors.
+    let errors = sent - answered;
+    VerifyOutcome {
+        latency: Latencies::of(latencies),
+        scheduled,
+        answered,
+        dropped,
+        errors,
+        wrong_verdicts: wrong,
+        answered_per_s: answered as f64 / elapsed,
+        answer_bytes_mean: if answered == 0 {
+            0.0
+        } else {
+            bytes as f64 / answered as f64
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn population() -> Population {
+        let kinds = MIX_PERCENT.iter().map(|(kind, _)| {
+            let labels = (0..3)
+                .map(|i| (format!("{kind:?}-{i}"), format!("site-{i}")))
+                .collect();
+            (*kind, labels)
+        });
+        Population {
+            scans: kinds.collect(),
+        }
+    }
+
+    #[test]
+    fn the_mix_adds_up_to_a_hundred() {
+        assert_eq!(
+            MIX_PERCENT.iter().map(|(_, percent)| percent).sum::<u64>(),
+            100
+        );
+    }
+
+    #[test]
+    fn probes_follow_the_mix_and_cover_every_label() {
+        let population = population();
+        let probes: Vec<Probe> = (0..100_000).map(|n| population.probe(n)).collect();
+        for (kind, percent) in MIX_PERCENT {
+            let count = probes
+                .iter()
+                .filter(|p| p.expected == kind.expected())
+                .count();
+            let share = count as f64 / probes.len() as f64 * 100.0;
+            assert!(
+                (share - percent as f64).abs() < 1.0,
+                "{kind:?}: {share:.2}% for {percent}%"
+            );
+            for i in 0..3 {
+                let label = format!("{kind:?}-{i}");
+                assert!(
+                    probes.iter().any(|p| p.scan == label),
+                    "{label} is never scanned"
+                );
+            }
+        }
+        assert_eq!(
+            population.probe(7),
+            population.probe(7),
+            "probes are reproducible"
+        );
+    }
+}
