@@ -55,7 +55,7 @@ pub enum Problem {
 pub enum AuditError {
     /// The server's checkpoint is not signed by the pinned log key.
     #[error("the checkpoint is refused: {0}")]
-    Checkpoint(#[source] TrustError),
+    Checkpoint(TrustError),
     /// A checkpoint names a larger tree than the entries audited.
     #[error("the checkpoint is of tree size {size}, but only {audited} entries were audited")]
     BeyondAudited {
@@ -92,7 +92,7 @@ pub enum AuditError {
     },
     /// The rebuilt tree failed: a bug.
     #[error("the rebuilt tree failed: {0}")]
-    Tree(#[from] LogError),
+    Tree(LogError),
     /// The replayed state failed: a bug.
     #[error("entry {index}: the replayed state failed: {error}")]
     Replay {
@@ -163,7 +163,8 @@ impl Auditor {
     pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<(), AuditError> {
         let first = self.tree.size.0;
         let leaves: Vec<_> = entries.iter().map(|e| isnad_log::leaf_hash(e)).collect();
-        let (tree, writes) = isnad_log::append(&self.nodes, &self.tree, &leaves)?;
+        let (tree, writes) =
+            isnad_log::append(&self.nodes, &self.tree, &leaves).map_err(AuditError::Tree)?;
         self.nodes.apply(writes);
         self.tree = tree;
         for (offset, entry) in entries.iter().enumerate() {
@@ -219,7 +220,7 @@ impl Auditor {
                 audited: self.tree.size.0,
             });
         }
-        Ok(isnad_log::root(&self.nodes, TreeSize(size))?)
+        isnad_log::root(&self.nodes, TreeSize(size)).map_err(AuditError::Tree)
     }
 
     /// Checks and applies one entry. The outer error is a failure of the audit itself, the

@@ -170,18 +170,22 @@ fn split<T>(values: &[T], limit: usize, base_len: usize, cost: impl Fn(&T) -> us
     chunks
 }
 
-/// Groups events into capture requests of at most [`EVENTS_PER_REQUEST_MAX`] events and
-/// [`REQUEST_BODY_BUDGET_LEN`] bytes, in order; `signed` gives each one's signed envelope.
-pub fn requests<T>(events: Vec<T>, signed: impl Fn(&T) -> &pb::SignedEvent) -> Vec<Vec<T>> {
+/// Groups events into capture requests of at most `events_per_request` events (capped at
+/// [`EVENTS_PER_REQUEST_MAX`]) and [`REQUEST_BODY_BUDGET_LEN`] bytes, in order; `signed` gives
+/// each one's signed envelope. A request is atomic: smaller requests commit in smaller steps.
+pub fn requests<T>(
+    events: Vec<T>,
+    events_per_request: usize,
+    signed: impl Fn(&T) -> &pb::SignedEvent,
+) -> Vec<Vec<T>> {
+    let limit = events_per_request.clamp(1, EVENTS_PER_REQUEST_MAX);
     let mut requests: Vec<Vec<T>> = Vec::new();
     let mut len = 0;
     for event in events {
         let event_len = signed(&event).encoded_len();
         let start_new = match requests.last() {
             None => true,
-            Some(last) => {
-                last.len() == EVENTS_PER_REQUEST_MAX || len + event_len > REQUEST_BODY_BUDGET_LEN
-            }
+            Some(last) => last.len() == limit || len + event_len > REQUEST_BODY_BUDGET_LEN,
         };
         if start_new {
             requests.push(Vec::new());
@@ -338,14 +342,19 @@ mod tests {
             public_key: vec![0; 32].into(),
             signature: vec![0; 64].into(),
         };
-        let grouped = requests(vec![small.clone(); 2_500], |event| event);
+        let grouped = requests(vec![small.clone(); 2_500], 5_000, |event| event);
         let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
         assert_eq!(sizes, [1_000, 1_000, 500]);
+        let grouped = requests(vec![small.clone(); 5], 2, |event| event);
+        let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 2, 1]);
+        let grouped = requests(vec![small.clone(); 2], 0, |event| event);
+        assert_eq!(grouped.len(), 2, "at least one event per request");
         let large = pb::SignedEvent {
             body: vec![0; BODY_LEN_MAX].into(),
             ..small
         };
-        let grouped = requests(vec![large; 300], |event| event);
+        let grouped = requests(vec![large; 300], EVENTS_PER_REQUEST_MAX, |event| event);
         assert!(grouped.len() >= 3, "{} requests", grouped.len());
         for request in &grouped {
             let len: usize = request.iter().map(Message::encoded_len).sum();

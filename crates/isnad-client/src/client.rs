@@ -85,7 +85,7 @@ impl Refusal {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server URL is not valid.
-    #[error("server URL {url:?} is not valid: {source}")]
+    #[error("server URL {url:?} is not valid")]
     Url {
         /// The URL given.
         url: String,
@@ -93,7 +93,7 @@ pub enum ClientError {
         source: tonic::transport::Error,
     },
     /// The server cannot be reached.
-    #[error("cannot reach the server at {url}: {source}")]
+    #[error("cannot reach the server at {url}")]
     Unreachable {
         /// The server's URL.
         url: String,
@@ -102,7 +102,7 @@ pub enum ClientError {
     },
     /// The server refused the request or failed.
     #[error("the server refused: {0}")]
-    Refused(#[from] Refusal),
+    Refused(Refusal),
 }
 
 impl From<tonic::Status> for ClientError {

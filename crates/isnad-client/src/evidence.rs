@@ -31,12 +31,12 @@ pub const EVIDENCE_FILE_LEN_MAX: u64 = 128 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not an evidence file: bad JSON, unknown format, a field that does not
     /// decode.
@@ -45,7 +45,7 @@ pub enum EvidenceError {
     /// The trust recorded in the file does not hold (a pinned checkpoint not signed by the log
     /// key, a malformed key).
     #[error("the trust recorded in the evidence is refused: {0}")]
-    Trust(#[source] TrustError),
+    Trust(TrustError),
     /// The file names other trust anchors than the ones this client pinned.
     #[error("the evidence names {what} {found}, but this client trusts {expected}")]
     Anchors {
@@ -259,9 +259,9 @@ impl Evidence {
 
     /// Reads an evidence file.
     pub fn read(path: &Path) -> Result<Evidence, EvidenceError> {
-        let io = |source| EvidenceError::Io {
+        let io = |error| EvidenceError::Io {
             path: path.to_owned(),
-            source,
+            error,
         };
         let mut text = String::new();
         File::open(path)
@@ -280,7 +280,7 @@ impl Evidence {
     /// Writes the evidence file atomically (a crash leaves no half-written file).
     pub fn write(&self, path: &Path) -> Result<(), EvidenceError> {
         write_json_atomically(path, self).map_err(|error| match error {
-            TrustError::Io { path, source } => EvidenceError::Io { path, source },
+            TrustError::Io { path, error } => EvidenceError::Io { path, error },
             other => EvidenceError::Format(other.to_string()),
         })
     }

@@ -28,12 +28,12 @@ pub const PRIVATE_KEY_MODE: u32 = 0o600;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     /// The file could not be created, read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The key file.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file exists already; keys are never overwritten.
     #[error("{path}: already exists; refusing to overwrite a key")]
@@ -57,7 +57,7 @@ pub enum KeyFileError {
         /// What is wrong.
         problem: &'static str,
     },
-    /// The operating system's random source failed.
+    /// The operating system's random error failed.
     #[error("no randomness from the operating system: {0}")]
     Random(String),
 }
@@ -80,9 +80,9 @@ pub fn generate() -> Result<SigningKey, KeyFileError> {
 
 /// Writes `key` to a new file at `path` with mode 0600. Refuses to overwrite.
 pub fn write_private_key(path: &Path, name: &str, key: &SigningKey) -> Result<(), KeyFileError> {
-    let io = |source| KeyFileError::Io {
+    let io = |error| KeyFileError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let mut file = OpenOptions::new()
         .write(true)
@@ -106,9 +106,9 @@ pub fn write_private_key(path: &Path, name: &str, key: &SigningKey) -> Result<()
 
 /// Reads a private key file, refusing one that group or others can read.
 pub fn read_private_key(path: &Path) -> Result<NamedKey, KeyFileError> {
-    let io = |source| KeyFileError::Io {
+    let io = |error| KeyFileError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let mode = fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {

@@ -46,12 +46,12 @@ pub const REGULATOR_KEYS_MAX: usize = 64;
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
     /// A file of the store could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// No trust store exists in this directory yet.
     #[error("no trust store in {dir}: run `isnad trust init` first")]
@@ -100,10 +100,10 @@ pub enum TrustError {
     },
     /// The log's verifier key string is malformed.
     #[error("log verifier key: {0}")]
-    LogKey(#[source] NoteError),
+    LogKey(NoteError),
     /// The checkpoint does not carry a valid signature of the log's key.
     #[error("checkpoint: {0}")]
-    Checkpoint(#[source] NoteError),
+    Checkpoint(NoteError),
     /// The checkpoint names another log than the verifier key.
     #[error("the checkpoint is of log {found:?}, but the log key is for {expected:?}")]
     Origin {
@@ -114,7 +114,7 @@ pub enum TrustError {
     },
     /// The genesis entry is not proven to be entry 0 of the checkpoint's tree.
     #[error("the genesis entry is not in the checkpoint's tree: {0}")]
-    GenesisInclusion(#[source] ProofError),
+    GenesisInclusion(ProofError),
     /// The genesis entry does not decode.
     #[error("the genesis entry does not decode: {0}")]
     GenesisDecode(String),
@@ -438,9 +438,9 @@ impl TrustStore {
                 dir: self.dir.clone(),
             });
         }
-        fs::create_dir_all(&self.dir).map_err(|source| TrustError::Io {
+        fs::create_dir_all(&self.dir).map_err(|error| TrustError::Io {
             path: self.dir.clone(),
-            source,
+            error,
         })?;
         write_json_atomically(&self.trust_path(), &trust.to_file())
     }
@@ -458,9 +458,9 @@ impl TrustStore {
 
     /// Records fork evidence; from then on [`TrustStore::load`] refuses.
     pub fn record_fork(&self, evidence: &ForkEvidence) -> Result<PathBuf, TrustError> {
-        fs::create_dir_all(&self.dir).map_err(|source| TrustError::Io {
+        fs::create_dir_all(&self.dir).map_err(|error| TrustError::Io {
             path: self.dir.clone(),
-            source,
+            error,
         })?;
         let path = self.fork_path();
         write_json_atomically(&path, evidence)?;
@@ -524,9 +524,9 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     what: &'static str,
 ) -> Result<T, TrustError> {
-    let io = |source| TrustError::Io {
+    let io = |error| TrustError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let file = File::open(path).map_err(io)?;
     let mut text = String::new();
@@ -545,9 +545,9 @@ pub(crate) fn write_json_atomically<T: Serialize>(
     path: &Path,
     value: &T,
 ) -> Result<(), TrustError> {
-    let io = |source| TrustError::Io {
+    let io = |error| TrustError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let mut text = serde_json::to_string_pretty(value).expect("these types always serialize");
     text.push('\n');
@@ -561,9 +561,12 @@ pub(crate) fn write_json_atomically<T: Serialize>(
     file.write_all(text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)?;
     fs::rename(&temporary, path).map_err(io)?;
-    if let Some(dir) = path.parent() {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-    }
+    // The rename is durable once the directory is: a bare file name lives in the current one.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     Ok(())
 }
 

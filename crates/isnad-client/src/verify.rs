@@ -43,7 +43,7 @@ pub const PROOF_HASHES_MAX: usize = 128;
 pub enum VerifyError {
     /// The checkpoint is not signed by the pinned log key, or is of another log.
     #[error("the answer's checkpoint is refused: {0}")]
-    Checkpoint(#[source] TrustError),
+    Checkpoint(TrustError),
     /// The answer's consistency proof starts from another size than the one asked from.
     #[error("the consistency proof starts at tree size {answered}, but {asked} was asked for")]
     ConsistencyFrom {
@@ -56,14 +56,14 @@ pub enum VerifyError {
     #[error("possible split view (fork) of the log: {0}")]
     Inconsistent(Box<Inconsistency>),
     /// An entry's inclusion proof does not lead to the checkpoint's root.
-    #[error("{list} entry {index}: inclusion proof refused: {source}")]
+    #[error("{list} entry {index}: inclusion proof refused: {error}")]
     Inclusion {
         /// `history` or `authorizations`.
         list: &'static str,
         /// The entry's log index.
         index: u64,
         /// What failed.
-        source: ProofError,
+        error: ProofError,
     },
     /// A proof is longer than [`PROOF_HASHES_MAX`].
     #[error("{what} has {count} hashes, at most {PROOF_HASHES_MAX}")]
@@ -86,34 +86,34 @@ pub enum VerifyError {
         index: u64,
     },
     /// An entry's framing, event body or genesis does not decode.
-    #[error("entry {index} does not decode: {source}")]
+    #[error("entry {index} does not decode: {error}")]
     Entry {
         /// The entry's log index.
         index: u64,
         /// What failed.
-        source: ConvertError,
+        error: ConvertError,
     },
     /// An event's signature does not verify over its body.
-    #[error("entry {index}: the event signature is refused: {source}")]
+    #[error("entry {index}: the event signature is refused: {error}")]
     EventSignature {
         /// The entry's log index.
         index: u64,
         /// What failed.
-        source: EnvelopeError,
+        error: EnvelopeError,
     },
     /// The answer does not carry the genesis entry at index 0.
     #[error("the answer does not carry the genesis entry (log entry 0)")]
     MissingGenesis,
     /// Genesis names other keys than the pinned ones.
     #[error("the genesis entry is not the pinned trust root: {0}")]
-    Genesis(#[source] GenesisMismatch),
+    Genesis(GenesisMismatch),
     /// The history does not replay with the core's rules: some event should not have been
     /// accepted, or a signer's key does not chain back to the regulator root.
     #[error("the history does not hold: {0}")]
-    History(#[source] HistoryError),
+    History(HistoryError),
     /// The verifier site of the question is not a valid GLN.
     #[error("verifier site: {0}")]
-    VerifierSite(#[source] Gs1Error),
+    VerifierSite(Gs1Error),
     /// The scan parses on one side and not on the other, or a malformed scan came with a
     /// history.
     #[error("the answer disagrees about the scan: {0}")]
@@ -325,21 +325,17 @@ fn proven_entry(
         &proven.inclusion_proof,
         &checkpoint.root,
     )
-    .map_err(|source| VerifyError::Inclusion {
-        list,
-        index,
-        source,
-    })?;
+    .map_err(|error| VerifyError::Inclusion { list, index, error })?;
     check_event_signature(index, &proven.entry)?;
     isnad_proto::convert::decode_history_entry(index, &proven.entry)
-        .map_err(|source| VerifyError::Entry { index, source })
+        .map_err(|error| VerifyError::Entry { index, error })
 }
 
 /// Verifies the signature of an event entry; genesis carries none.
 pub(crate) fn check_event_signature(index: u64, entry: &[u8]) -> Result<(), VerifyError> {
     let decoded = envelope::decode_entry(entry).map_err(|error| VerifyError::Entry {
         index,
-        source: ConvertError::Decode {
+        error: ConvertError::Decode {
             message: "log entry",
             reason: error.to_string(),
         },
@@ -351,7 +347,7 @@ pub(crate) fn check_event_signature(index: u64, entry: &[u8]) -> Result<(), Veri
             signature,
             body,
         } => envelope::verify(&public_key, &signature, body)
-            .map_err(|source| VerifyError::EventSignature { index, source }),
+            .map_err(|error| VerifyError::EventSignature { index, error }),
     }
 }
 

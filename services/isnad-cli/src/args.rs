@@ -161,6 +161,10 @@ pub struct Bulk {
     /// The CSV column or JSON field holding the values (CSV files need a header row).
     #[arg(long)]
     pub column: Option<String>,
+    /// Events per capture request at most (1,000 is the ledger's limit). A request is atomic:
+    /// all its events are captured, or none.
+    #[arg(long, default_value_t = isnad_client::bulk::EVENTS_PER_REQUEST_MAX)]
+    pub events_per_request: usize,
 }
 
 /// Items moved by an event: units or SSCCs, as scans.

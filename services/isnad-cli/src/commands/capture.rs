@@ -36,13 +36,29 @@ struct Tally {
     already_captured: u64,
 }
 
-/// Signs `events` with `key` and submits them in order. `resumable` events have ids derived
-/// from their content: see the module documentation.
+/// How to submit a list of events.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    /// The events' ids are derived from their content: see the module documentation.
+    pub resumable: bool,
+    /// Events per atomic request at most.
+    pub events_per_request: usize,
+}
+
+impl Plan {
+    /// One event with a random id.
+    pub const SINGLE: Plan = Plan {
+        resumable: false,
+        events_per_request: 1,
+    };
+}
+
+/// Signs `events` with `key` and submits them in order.
 pub(crate) async fn submit(
     context: &Context,
     key: &SigningKey,
     events: Vec<Event>,
-    resumable: bool,
+    plan: Plan,
 ) -> anyhow::Result<Exit> {
     let pending: Vec<Pending> = events.iter().map(|event| sign(key, event)).collect();
     let total: u64 = pending.iter().map(|p| p.values).sum();
@@ -53,11 +69,18 @@ pub(crate) async fn submit(
     let outcome = if registry {
         submit_registry(context, &client, pending, &mut tally).await
     } else {
-        let requests = bulk::requests(pending, |p| &p.signed);
+        let requests = bulk::requests(pending, plan.events_per_request, |p| &p.signed);
         let mut outcome = Ok(());
         for request in requests {
-            outcome =
-                submit_request(context, &client, request, resumable, &mut tally, &progress).await;
+            outcome = submit_request(
+                context,
+                &client,
+                request,
+                plan.resumable,
+                &mut tally,
+                &progress,
+            )
+            .await;
             if outcome.is_err() {
                 break;
             }
@@ -161,12 +184,13 @@ fn refused(error: ClientError, request: &[Pending]) -> anyhow::Error {
     };
     let Refusal { event_index, .. } = refusal;
     match event_index.and_then(|i| request.get(i)) {
-        Some(event) => anyhow::anyhow!(
-            "{} event {} refused, with the {} others of its request: {refusal}",
+        Some(event) if request.len() > 1 => anyhow::anyhow!(
+            "{} event {} refused, and with it the {} other events of its request: {refusal}",
             event.name,
             event.id,
             request.len() - 1
         ),
+        Some(event) => anyhow::anyhow!("{} event {} refused: {refusal}", event.name, event.id),
         None => anyhow::anyhow!("refused: {refusal}"),
     }
 }

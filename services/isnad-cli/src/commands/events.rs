@@ -20,7 +20,7 @@ use isnad_core::event::{
 use isnad_core::gs1::{Gln, Gs1Date, Serial};
 use isnad_core::scan::parse_scan;
 
-use super::capture::submit;
+use super::capture::{Plan, submit};
 use super::keys::signing_key;
 use crate::args::{
     AdmitArgs, CommissionArgs, DecommissionArgs, DecommissionReasonArg, DeviceClassArg,
@@ -87,7 +87,7 @@ where
 /// Submits one event with a random id.
 async fn single(context: &Context, signing: &Signing, payload: Payload) -> anyhow::Result<Exit> {
     let event = signing.event(payload)?;
-    submit(context, &signing.key, vec![event], false).await
+    submit(context, &signing.key, vec![event], Plan::SINGLE).await
 }
 
 /// `register-product`.
@@ -140,11 +140,15 @@ pub(crate) async fn commission(args: CommissionArgs, context: &Context) -> anyho
         (None, false) => {
             let job = signing.job(&args.bulk.job);
             let events = job.commission_events(&lot, &serials, args.serials_per_event);
+            let plan = Plan {
+                resumable: from_file,
+                events_per_request: args.bulk.events_per_request,
+            };
             submit(
                 context,
                 &signing.key,
                 with_random_ids(events, from_file)?,
-                from_file,
+                plan,
             )
             .await
         }
@@ -243,7 +247,11 @@ async fn item_command(
     let job = signing.job(&items_args.bulk.job);
     let events = job.item_events(&items, items_args.items_per_event, payload);
     let events = with_random_ids(events, from_file)?;
-    submit(context, &signing.key, events, from_file).await
+    let plan = Plan {
+        resumable: from_file,
+        events_per_request: items_args.bulk.events_per_request,
+    };
+    submit(context, &signing.key, events, plan).await
 }
 
 /// `pack`: aggregate items into an SSCC.
