@@ -21,5 +21,6 @@ pub mod pb {
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("isnad_descriptor");
 
 pub use convert::{
-    ConvertError, decode_event_body, decode_genesis, encode_event_body, encode_genesis,
+    ConvertError, decode_event_body, decode_genesis, decode_history_entry, encode_event_body,
+    encode_genesis,
 };

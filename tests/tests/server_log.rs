@@ -1,0 +1,276 @@
+//! The log and query services of the real server: checkpoints verify with the log's vkey,
+//! entries and proofs verify against them, the follow stream delivers new entries, and the
+//! circuit views (history, lot units, party events, inbound shipments) answer.
+
+use futures::StreamExt;
+use isnad_client::sign::sign_event;
+use isnad_core::event::{Item, Payload};
+use isnad_core::testkit::{Scenario, Who};
+use isnad_log::checkpoint::NoteVerifier;
+use isnad_log::{LeafIndex, TreeSize};
+use isnad_proto::pb;
+use isnad_tests::{DataDir, Server, mirror, scenario_keys};
+use tonic::Code;
+
+/// RFC 9162's MTH, computed the slow obvious way.
+fn naive_root(leaves: &[isnad_log::Hash]) -> isnad_log::Hash {
+    if leaves.len() == 1 {
+        return leaves[0];
+    }
+    let split = leaves.len().next_power_of_two() / 2;
+    isnad_log::node_hash(&naive_root(&leaves[..split]), &naive_root(&leaves[split..]))
+}
+
+async fn serving() -> (DataDir, Server, Scenario) {
+    let mut scenario = Scenario::new();
+    let units = scenario.commission("L1", &["SN1", "SN2", "SN3"]);
+    scenario.ship(
+        Who::Manufacturer,
+        vec![Item::Unit(units[0].clone())],
+        Who::Distributor,
+    );
+    let data = DataDir::init();
+    let server = Server::start(&data.path());
+    mirror(&server, &scenario, &scenario_keys(&scenario), 1).await;
+    (data, server, scenario)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_and_proofs_verify_against_signed_checkpoints() {
+    let (data, server, scenario) = serving().await;
+    let verifier = NoteVerifier::from_vkey(&data.log_vkey).expect("vkey");
+    let mut log = server.log().await;
+    let checkpoint = log
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .expect("checkpoint")
+        .into_inner();
+    let signed = verifier
+        .verify(&checkpoint.checkpoint)
+        .expect("signed by the log");
+    assert_eq!(signed.size, TreeSize(checkpoint.tree_size));
+    assert_eq!(checkpoint.tree_size, scenario.entries.len() as u64);
+
+    let entries = log
+        .get_entries(pb::GetEntriesRequest {
+            start: 0,
+            end: checkpoint.tree_size,
+        })
+        .await
+        .expect("entries")
+        .into_inner()
+        .entries;
+    for (index, entry) in entries.iter().enumerate() {
+        let leaf = isnad_log::leaf_hash(entry);
+        let by_index = log
+            .get_inclusion_proof(pb::GetInclusionProofRequest {
+                leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(index as u64)),
+                tree_size: 0,
+            })
+            .await
+            .expect("proof by index")
+            .into_inner();
+        isnad_log::verify_inclusion_bytes(
+            &leaf,
+            LeafIndex(index as u64),
+            signed.size,
+            &by_index.hashes,
+            &signed.root,
+        )
+        .expect("inclusion proof verifies");
+        let by_hash = log
+            .get_inclusion_proof(pb::GetInclusionProofRequest {
+                leaf: Some(pb::get_inclusion_proof_request::Leaf::LeafHash(
+                    leaf.to_vec(),
+                )),
+                tree_size: 0,
+            })
+            .await
+            .expect("proof by leaf hash")
+            .into_inner();
+        assert_eq!(by_hash.leaf_index, index as u64);
+        let decoded =
+            isnad_proto::decode_history_entry(index as u64, entry).expect("entries decode");
+        if index > 0 {
+            assert_eq!(
+                decoded.kind, scenario.entries[index].kind,
+                "entry {index} is the event sent"
+            );
+        }
+    }
+    for first in 1..checkpoint.tree_size {
+        let leaves: Vec<_> = entries[..first as usize]
+            .iter()
+            .map(|e| isnad_log::leaf_hash(e))
+            .collect();
+        let old_root = naive_root(&leaves);
+        let proof = log
+            .get_consistency_proof(pb::GetConsistencyProofRequest {
+                first_size: first,
+                second_size: 0,
+            })
+            .await
+            .expect("consistency")
+            .into_inner();
+        isnad_log::verify_consistency_bytes(
+            TreeSize(first),
+            signed.size,
+            &proof.hashes,
+            &old_root,
+            &signed.root,
+        )
+        .expect("consistency proof verifies");
+    }
+    // Bad requests name what is wrong.
+    let err = log
+        .get_entries(pb::GetEntriesRequest { start: 3, end: 2 })
+        .await
+        .expect_err("reversed");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = log
+        .get_entries(pb::GetEntriesRequest {
+            start: 0,
+            end: 5_000,
+        })
+        .await
+        .expect_err("beyond");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = log
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::LeafHash(vec![7; 32])),
+            tree_size: 0,
+        })
+        .await
+        .expect_err("unknown leaf");
+    assert_eq!(err.code(), Code::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_streams_existing_then_new_entries() {
+    let (_data, server, mut scenario) = serving().await;
+    let size = scenario.entries.len() as u64;
+    let mut stream = server
+        .log()
+        .await
+        .follow(pb::FollowRequest { start: 0 })
+        .await
+        .expect("follow")
+        .into_inner();
+    let mut received = 0u64;
+    while received < size {
+        let message = stream.next().await.expect("a message").expect("ok");
+        assert_eq!(message.start, received);
+        received += message.entries.len() as u64;
+    }
+    let event = scenario.event(
+        Who::Manufacturer,
+        Payload::Recall {
+            lot: scenario.lot("L1"),
+            reason: "test".into(),
+        },
+    );
+    let signed = sign_event(&scenario.manufacturer.signing_key, &event);
+    server
+        .capture()
+        .await
+        .capture(pb::CaptureRequest {
+            events: vec![signed],
+        })
+        .await
+        .expect("accepted");
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+        .await
+        .expect("the new entry arrives")
+        .expect("a message")
+        .expect("ok");
+    assert_eq!(message.start, size);
+    assert_eq!(message.entries.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn circuit_views_answer() {
+    let (_data, server, scenario) = serving().await;
+    let mut views = server.verification().await;
+    let units = views
+        .lot_units(pb::LotUnitsRequest {
+            gtin: scenario.gtin.to_string(),
+            lot: "L1".into(),
+            after_serial: String::new(),
+            page_size: 2,
+        })
+        .await
+        .expect("lot units")
+        .into_inner();
+    assert_eq!(units.units.len(), 2);
+    assert_eq!(units.next_after_serial, "SN2");
+    let rest = views
+        .lot_units(pb::LotUnitsRequest {
+            gtin: scenario.gtin.to_string(),
+            lot: "L1".into(),
+            after_serial: "SN2".into(),
+            page_size: 2,
+        })
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_eq!(rest.units.len(), 1);
+    assert!(rest.next_after_serial.is_empty());
+
+    let inbound = views
+        .inbound_shipments(pb::InboundShipmentsRequest {
+            party: scenario.distributor.party.to_string(),
+        })
+        .await
+        .expect("inbound")
+        .into_inner();
+    assert_eq!(
+        inbound.shipments.len(),
+        1,
+        "one shipment in transit to the distributor"
+    );
+
+    let events = views
+        .party_events(pb::PartyEventsRequest {
+            party: scenario.manufacturer.party.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("party events")
+        .into_inner();
+    assert!(
+        events.entries.len() >= 3,
+        "register, commission and ship by the manufacturer"
+    );
+
+    let history = views
+        .history(pb::HistoryRequest {
+            subject: Some(pb::history_request::Subject::Unit(pb::UnitRef {
+                gtin: scenario.gtin.to_string(),
+                serial: "SN1".into(),
+            })),
+        })
+        .await
+        .expect("history")
+        .into_inner();
+    assert!(history.history.len() >= 2, "commission and ship");
+
+    let err = views
+        .lot_units(pb::LotUnitsRequest {
+            gtin: scenario.gtin.to_string(),
+            lot: "NOPE".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown lot");
+    assert_eq!(err.code(), Code::NotFound);
+    let err = views
+        .lot_units(pb::LotUnitsRequest {
+            gtin: "123".into(),
+            lot: "L1".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad GTIN");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("gtin"), "{err:?}");
+}
