@@ -24,7 +24,10 @@
 //! A full tile is one key for 256 hashes, so the tree costs about 32 bytes per leaf; a full
 //! bundle is one key for 256 entries. The leaf index is written once per 65,536 leaves, about
 //! 10 bytes per leaf (see `leaf_index.rs`); lookups confirm the full hash against the tile.
-//! Every signed checkpoint is kept (about 200 bytes each, one per append).
+//! Every signed checkpoint is kept (about 200 bytes each, one per append). The last, partial
+//! bundle and the partial tiles are rewritten whole by each append: one key per 256 entries or
+//! hashes stays true, at the cost of up to 77 KB of rewriting per append (300-byte entries),
+//! which matters only for appends of a few entries.
 //!
 //! # Durability
 //!
@@ -37,6 +40,7 @@ mod keys;
 mod leaf_index;
 mod state_view;
 mod store;
+mod tiles;
 
 pub use store::{
     APPEND_ENTRIES_MAX, AppendOutcome, ENTRIES_READ_MAX, ENTRY_LEN_MAX, STATE_KEY_LEN_MAX,

@@ -1,19 +1,21 @@
 //! The [`Store`]: opening and checking a database, appending, and reading back.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use isnad_log::checkpoint::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
 use isnad_log::{
-    Hash, LeafIndex, LogError, NodeStore, NodeStoreError, NodeWrites, Staged, TileId, TreeSize,
-    TreeState, leaf_hash, verify_consistency,
+    Hash, LeafIndex, LogError, NodeWrites, Staged, TreeSize, TreeState, leaf_hash,
+    verify_consistency,
 };
 use thiserror::Error;
 
 use crate::durability::DiskSync;
 use crate::keys::{self, corrupt};
 use crate::leaf_index;
+use crate::tiles::{SledTiles, UpperTiles};
 
 /// Entries in one append at most: a group of events is bounded, and so is its batch.
 pub const APPEND_ENTRIES_MAX: usize = 10_000;
@@ -74,6 +76,9 @@ pub enum StoreError {
     /// The signer's key name cannot serve as a checkpoint origin.
     #[error("cannot sign a checkpoint")]
     Signing(#[from] NoteError),
+    /// An earlier append could not be made durable; reopen the store to recover from disk.
+    #[error("an earlier append was not made durable; reopen the store")]
+    NeedsReopen,
     /// An append must add at least one entry.
     #[error("an append needs at least one entry")]
     EmptyAppend,
@@ -143,6 +148,11 @@ pub struct Store {
     durable: RwLock<TreeState>,
     /// Held for the whole of an append, so that one append computes on the last one's tree.
     writer: Mutex<()>,
+    /// Full tiles of the upper levels, which every proof reads.
+    upper_tiles: UpperTiles,
+    /// Set when a batch was applied but could not be made durable: sled then holds writes
+    /// beyond the durable tree, and only reopening (which recovers from disk) clears that.
+    broken: AtomicBool,
 }
 
 impl Store {
@@ -162,8 +172,11 @@ impl Store {
             sync,
             durable: RwLock::new(state),
             writer: Mutex::new(()),
+            upper_tiles: UpperTiles::default(),
+            broken: AtomicBool::new(false),
         };
         store.check_stored_tree(&state)?;
+        tracing::info!(size = state.size.0, created, "log store opened and checked");
         Ok(store)
     }
 
@@ -217,7 +230,7 @@ impl Store {
     /// one index page per 65,536 leaves, and at most 256 tiles.
     pub fn index_of_leaf(&self, leaf: &Hash) -> Result<Option<LeafIndex>, StoreError> {
         let size = self.tree_state().size.0;
-        leaf_index::find(&self.db, &SledTiles(&self.db), leaf, size)
+        leaf_index::find(&self.db, &self.tiles(), leaf, size)
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves. O(log n) reads.
@@ -227,11 +240,7 @@ impl Store {
         size: TreeSize,
     ) -> Result<Vec<Hash>, StoreError> {
         self.check_size(size)?;
-        Ok(isnad_log::inclusion_proof(
-            &SledTiles(&self.db),
-            index,
-            size,
-        )?)
+        Ok(isnad_log::inclusion_proof(&self.tiles(), index, size)?)
     }
 
     /// The consistency proof from the tree of `size1` leaves to the tree of `size2`. O(log n)
@@ -242,11 +251,7 @@ impl Store {
         size2: TreeSize,
     ) -> Result<Vec<Hash>, StoreError> {
         self.check_size(size2)?;
-        Ok(isnad_log::consistency_proof(
-            &SledTiles(&self.db),
-            size1,
-            size2,
-        )?)
+        Ok(isnad_log::consistency_proof(&self.tiles(), size1, size2)?)
     }
 
     /// The checkpoint of the current tree, or `None` before the first append.
@@ -342,13 +347,16 @@ impl Store {
         signer: &NoteSigner,
     ) -> Result<AppendOutcome, StoreError> {
         check_append_limits(entries, &state_writes)?;
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(StoreError::NeedsReopen);
+        }
         let _writer = self
             .writer
             .lock()
             .expect("no thread panics holding the writer lock");
         let last = self.tree_state();
         let leaves: Vec<Hash> = entries.iter().map(|entry| leaf_hash(entry)).collect();
-        let tiles = SledTiles(&self.db);
+        let tiles = self.tiles();
         let (tree, node_writes) = isnad_log::append(&tiles, &last, &leaves)?;
         let checkpoint = self.sign_extension(&last, &tree, &node_writes, signer)?;
         let mut batch = sled::Batch::default();
@@ -377,7 +385,11 @@ impl Store {
             }
         }
         self.db.apply_batch(batch)?;
-        self.sync.make_durable(&self.db)?;
+        if let Err(error) = self.sync.make_durable(&self.db) {
+            self.broken.store(true, Ordering::SeqCst);
+            tracing::error!(%error, "append applied but not made durable; the store needs reopening");
+            return Err(error);
+        }
         // Durable now: readers may see the new tree, and the caller may acknowledge it.
         *self
             .durable
@@ -444,7 +456,7 @@ impl Store {
             size: tree.size,
         };
         if last.size.0 > 0 {
-            let tiles = SledTiles(&self.db);
+            let tiles = self.tiles();
             let staged = Staged::new(&tiles, node_writes);
             let proof = isnad_log::consistency_proof(&staged, last.size, tree.size)?;
             verify_consistency(last.size, tree.size, &proof, &last.root, &tree.root)
@@ -472,7 +484,7 @@ impl Store {
     /// Pair assertions on open: the stored root matches the root recomputed from the tiles, the
     /// last checkpoint states the same size and root, and the entries end at the size.
     fn check_stored_tree(&self, state: &TreeState) -> Result<(), StoreError> {
-        let tiles = SledTiles(&self.db);
+        let tiles = SledTiles::uncached(&self.db);
         if isnad_log::root(&tiles, state.size)? != state.root {
             return Err(corrupt(
                 "meta",
@@ -496,6 +508,11 @@ impl Store {
             return Err(corrupt("entry bundle", "bundles go beyond the tree size"));
         }
         Ok(())
+    }
+
+    /// The tiles, read through the cache of upper tiles.
+    pub(crate) fn tiles(&self) -> SledTiles<'_> {
+        SledTiles::new(&self.db, &self.upper_tiles)
     }
 
     fn check_size(&self, size: TreeSize) -> Result<(), StoreError> {
@@ -559,25 +576,6 @@ fn check_append_limits(entries: &[Vec<u8>], state_writes: &[StateWrite]) -> Resu
         return Err(StoreError::StateWriteTooLong { position });
     }
     Ok(())
-}
-
-/// The tiles in sled, as the log crate reads them.
-struct SledTiles<'a>(&'a sled::Db);
-
-impl NodeStore for SledTiles<'_> {
-    fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
-        match self.0.get(keys::tile_key(id))? {
-            Some(record) => Ok(Some(keys::decode_tile(&record)?)),
-            None => Ok(None),
-        }
-    }
-
-    fn read_mid_row(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
-        match self.0.get(keys::mid_row_key(id))? {
-            Some(record) => Ok(Some(keys::decode_tile(&record)?)),
-            None => Ok(None),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -729,6 +727,20 @@ mod tests {
                 Some(LeafIndex(expected)),
                 "entry {entry_of}"
             );
+        }
+        // Proofs through the cache of upper tiles (read twice: filled, then hit) match proofs
+        // read straight from sled.
+        let tree = store.tree_state();
+        for _ in 0..2 {
+            let cached = store
+                .inclusion_proof(LeafIndex(7), tree.size)
+                .expect("proof");
+            let uncached = isnad_log::inclusion_proof(
+                &SledTiles::uncached(&store.db),
+                LeafIndex(7),
+                tree.size,
+            );
+            assert_eq!(cached, uncached.expect("proof"));
         }
         let absent = leaf_hash(&size.to_be_bytes());
         assert_eq!(store.index_of_leaf(&absent).expect("lookup"), None);
@@ -890,12 +902,25 @@ mod tests {
     }
 
     #[test]
+    fn a_store_whose_append_was_not_made_durable_refuses_appends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        append_batches(&store, &[2]);
+        // What a failed fdatasync leaves behind.
+        store.broken.store(true, Ordering::SeqCst);
+        check_refused(&store, &entries(2, 1), Vec::new(), "NeedsReopen");
+        drop(store);
+        let store = Store::open(dir.path()).expect("reopen");
+        assert_eq!(append_batches(&store, &[1])[0].tree.size, TreeSize(3));
+    }
+
+    #[test]
     fn a_tree_that_does_not_extend_the_last_checkpoint_is_not_signed() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("open");
         append_batches(&store, &[5]);
         // Damage the first leaf hash: the next tree would rewrite history.
-        let key = keys::tile_key(TileId { level: 0, index: 0 });
+        let key = keys::tile_key(isnad_log::TileId { level: 0, index: 0 });
         let mut hashes =
             keys::decode_tile(&store.db.get(key).expect("read").expect("tile")).expect("decodes");
         hashes[0][0] ^= 1;
@@ -945,7 +970,7 @@ mod tests {
             |db| {
                 let mut state = tree(db);
                 state.size = TreeSize(4);
-                let root = isnad_log::root(&SledTiles(db), state.size).expect("root");
+                let root = isnad_log::root(&SledTiles::uncached(db), state.size).expect("root");
                 state.root = root;
                 db.insert(keys::META_KEY, keys::encode_meta(&state))
                     .expect("write");
