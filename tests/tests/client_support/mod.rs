@@ -172,11 +172,8 @@ impl Party {
 }
 
 /// Arguments as the `&[&str]` that [`Isnad::run`] takes.
-pub fn args<'a>(parts: &'a [&'a [String]]) -> Vec<&'a str> {
-    parts
-        .iter()
-        .flat_map(|p| p.iter().map(String::as_str))
-        .collect()
+pub fn strs(parts: &[String]) -> Vec<&str> {
+    parts.iter().map(String::as_str).collect()
 }
 
 /// Owned arguments from string slices.
@@ -279,7 +276,7 @@ impl Circuit {
         if role == "manufacturer" {
             command.extend(owned(&["--prefix", MANUFACTURER_PREFIX]));
         }
-        self.isnad.ok(&args(&[&command]));
+        self.isnad.ok(&strs(&command));
     }
 
     fn register_product(&self) {
@@ -294,7 +291,7 @@ impl Circuit {
             "class-iia",
             "--made-in-morocco",
         ]));
-        self.isnad.ok(&args(&[&command]));
+        self.isnad.ok(&strs(&command));
     }
 
     /// Runs `isnad <command> <signer of party> <rest>` and checks the exit status.
@@ -303,7 +300,7 @@ impl Circuit {
         let mut all = owned(&[command]);
         all.extend(party.signer());
         all.extend(owned(rest));
-        self.isnad.expect(code, &args(&[&all]))
+        self.isnad.expect(code, &strs(&all))
     }
 
     /// The human-readable label of a unit of the product.
