@@ -19,4 +19,6 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# End-to-end tests start the real binaries: build them first (cargo test alone would not).
+cargo build --workspace --bins --locked
 cargo test --workspace --locked

@@ -1,6 +1,7 @@
 //! The error contract over gRPC against the real server: every status code of the design is
 //! provoked, carries its reason code, and leaves the tree size unchanged.
 
+use futures::StreamExt;
 use isnad_client::sign::sign_event;
 use isnad_core::event::{Item, Payload};
 use isnad_core::testkit::{Scenario, Who};
@@ -42,7 +43,7 @@ async fn capture(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_status_code_leaves_the_log_unchanged() {
-    let (_data, server, mut scenario) = serving().await;
+    let (data, server, mut scenario) = serving().await;
     let size = tree_size(&server).await;
     let manufacturer = scenario.manufacturer.signing_key.clone();
     let distributor = scenario.distributor.signing_key.clone();
@@ -197,14 +198,31 @@ async fn every_status_code_leaves_the_log_unchanged() {
         "no refused request changed the log"
     );
 
-    // UNAVAILABLE: the server is gone.
-    let mut client = server.capture().await;
-    server.kill();
-    let err = client
-        .capture(pb::CaptureRequest { events: vec![] })
+    // UNAVAILABLE: a follower is told when the server shuts down, and the server exits
+    // cleanly instead of waiting on the stream.
+    let mut follow = server
+        .log()
         .await
-        .expect_err("gone");
-    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+        .follow(pb::FollowRequest { start: size })
+        .await
+        .expect("follow")
+        .into_inner();
+    let status = server.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let err = loop {
+        match follow.next().await {
+            Some(Ok(_)) => continue,
+            Some(Err(err)) => break err,
+            None => panic!("the stream ended without saying why"),
+        }
+    };
+    check(&err, Code::Unavailable, "UNAVAILABLE");
+    let server = Server::start(&data.path());
+    assert_eq!(
+        tree_size(&server).await,
+        size,
+        "nothing was written on the way down"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,6 +74,8 @@ struct Inner {
     genesis: Genesis,
     jobs: mpsc::Sender<Job>,
     published: watch::Receiver<Published>,
+    /// Set when the server begins to shut down: streams end and new writes are refused.
+    closing: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Job {
@@ -110,8 +112,27 @@ impl Ledger {
                 genesis,
                 jobs,
                 published,
+                closing: watch::Sender::new(false),
             }),
         })
+    }
+
+    /// Begins the shutdown: new writes are refused with UNAVAILABLE and long-lived streams
+    /// (follow, capture streams) end, so that the server's drain does not wait on them.
+    pub fn begin_shutdown(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Whether the shutdown has begun.
+    pub fn is_closing(&self) -> bool {
+        *self.inner.closing.borrow()
+    }
+
+    /// Resolves once the shutdown has begun.
+    pub async fn closed(&self) {
+        let mut closing = self.inner.closing.subscribe();
+        // An error means the ledger is gone, which is closed too.
+        let _ = closing.wait_for(|closing| *closing).await;
     }
 
     /// The store, for reads.
@@ -158,6 +179,11 @@ impl Ledger {
         &self,
         events: Vec<pb::SignedEvent>,
     ) -> Result<Vec<pb::Receipt>, LedgerError> {
+        if self.is_closing() {
+            return Err(LedgerError::Unavailable(
+                "the server is shutting down; retry on another replica or later".into(),
+            ));
+        }
         let checked = if events.len() > 64 {
             tokio::task::spawn_blocking(move || check_events(events))
                 .await

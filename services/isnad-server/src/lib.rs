@@ -89,7 +89,13 @@ pub async fn run(
             pb::log_server::LogServer::new(LogService::new(ledger.clone()))
                 .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), {
+            let ledger = ledger.clone();
+            async move {
+                shutdown.await;
+                ledger.begin_shutdown();
+            }
+        })
         .await?;
     ledger.shutdown().await;
     tracing::info!("stopped");

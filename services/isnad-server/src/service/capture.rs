@@ -45,7 +45,18 @@ impl pb::capture_server::Capture for CaptureService {
         let mut incoming = request.into_inner();
         let ledger = self.ledger.clone();
         let outgoing = async_stream(move |sender| async move {
-            while let Some(message) = incoming.next().await {
+            loop {
+                let message = tokio::select! {
+                    message = incoming.next() => match message {
+                        Some(message) => message,
+                        None => break,
+                    },
+                    () = ledger.closed() => {
+                        let status = LedgerError::Unavailable("the server is shutting down; send the rest again later".into());
+                        let _ = sender.send(Err(status.into())).await;
+                        break;
+                    }
+                };
                 let answer = match message {
                     Ok(batch) => ledger
                         .capture(batch.events)

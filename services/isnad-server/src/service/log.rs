@@ -177,6 +177,7 @@ impl pb::log_server::Log for LogService {
         let mut next = request.into_inner().start;
         let mut watch = self.ledger.watch();
         let store = self.ledger.store().clone();
+        let ledger = self.ledger.clone();
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             loop {
@@ -199,9 +200,15 @@ impl pb::log_server::Log for LogService {
                     }
                     next = end;
                 }
-                // Wait for the next commit; a closed channel means the server is stopping.
-                if watch.changed().await.is_err() {
-                    return;
+                // Wait for the next commit. A follower is told when the server stops, so that
+                // it reconnects elsewhere and the server's drain does not wait on it.
+                tokio::select! {
+                    changed = watch.changed() => if changed.is_err() { return },
+                    () = ledger.closed() => {
+                        let status = LedgerError::Unavailable("the server is shutting down; follow again later".into());
+                        let _ = sender.send(Err(status.into())).await;
+                        return;
+                    }
                 }
             }
         });
