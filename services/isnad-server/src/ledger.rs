@@ -16,7 +16,7 @@ use isnad_core::envelope;
 use isnad_core::event::{Event, Genesis, PublicKey};
 use isnad_core::queries;
 use isnad_core::rules::{self, ApplyError, Context};
-use isnad_core::state::{Overlay, StateView, StorageError};
+use isnad_core::state::Overlay;
 use isnad_log::checkpoint::NoteSigner;
 use isnad_log::{LeafIndex, TreeSize, TreeState};
 use isnad_proto::pb;
@@ -303,29 +303,6 @@ pub fn now_unix_ms() -> i64 {
     system + CLOCK_SKEW_MS.load(Ordering::Relaxed)
 }
 
-/// The store's ledger state as the core's [`StateView`].
-#[derive(Debug, Clone, Copy)]
-pub struct StoreState<'a>(pub &'a Store);
-
-impl StateView for StoreState<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.0
-            .state_get(key)
-            .map_err(|e| StorageError(e.to_string()))
-    }
-
-    fn scan(
-        &self,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        self.0
-            .state_scan(prefix, after, limit)
-            .map_err(|e| StorageError(e.to_string()))
-    }
-}
-
 /// The single writer.
 struct Sequencer {
     store: Arc<Store>,
@@ -372,8 +349,7 @@ impl Sequencer {
         self.last_recorded_unix_ms = self.last_recorded_unix_ms.max(now_unix_ms());
         let recorded = self.last_recorded_unix_ms;
         let base = self.store.tree_state().size.0;
-        let state = StoreState(&self.store);
-        let mut overlay = Overlay::new(&state);
+        let mut overlay = Overlay::new(self.store.as_ref());
         let mut entries: Vec<Vec<u8>> = Vec::new();
         let mut outcomes = Vec::with_capacity(group.len());
         for job in &group {
@@ -422,7 +398,7 @@ impl Sequencer {
 /// rolls back both.
 fn place_job(
     store: &Store,
-    overlay: &mut Overlay<'_, StoreState<'_>>,
+    overlay: &mut Overlay<'_, Store>,
     entries: &mut Vec<Vec<u8>>,
     base: u64,
     recorded: i64,

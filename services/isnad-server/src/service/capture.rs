@@ -8,7 +8,7 @@ use isnad_proto::pb;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::error::LedgerError;
-use crate::ledger::{Ledger, StoreState};
+use crate::ledger::Ledger;
 
 /// The capture service.
 #[derive(Debug, Clone)]
@@ -136,13 +136,9 @@ impl pb::registry_server::Registry for RegistryService {
     ) -> Result<Response<pb::Participant>, Status> {
         let party = super::parse_field("party", &request.into_inner().party)?;
         let store = self.ledger.store().clone();
-        let found = super::blocking(move || {
-            Ok(isnad_core::queries::participant(
-                &StoreState(&store),
-                &party,
-            )?)
-        })
-        .await?;
+        let found =
+            super::blocking(move || Ok(isnad_core::queries::participant(store.as_ref(), &party)?))
+                .await?;
         let participant = found.ok_or_else(|| LedgerError::NotFound {
             reason: "UNKNOWN_PARTICIPANT",
             message: format!("no participant {party}"),

@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status};
 
 use super::{blocking, hashes_to_wire, parse_field};
 use crate::error::LedgerError;
-use crate::ledger::{Ledger, Published, StoreState, now_unix_ms};
+use crate::ledger::{Ledger, Published, now_unix_ms};
 
 /// Units per `LotUnits` page at most.
 pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
@@ -108,7 +108,7 @@ impl pb::verification_server::Verification for VerificationService {
                         ..Default::default()
                     };
                     let HistoryIndexes { events, .. } =
-                        queries::history_for_scan(&StoreState(&store), &scan)?;
+                        queries::history_for_scan(store.as_ref(), &scan)?;
                     events
                 }
                 Subject::Lot(lot) => {
@@ -116,11 +116,11 @@ impl pb::verification_server::Verification for VerificationService {
                         gtin: wire::gs1("lot.gtin", &lot.gtin).map_err(invalid)?,
                         lot: wire::gs1("lot.lot", &lot.lot).map_err(invalid)?,
                     };
-                    queries::history_for_lot(&StoreState(&store), &lot)?
+                    queries::history_for_lot(store.as_ref(), &lot)?
                 }
                 Subject::Sscc(sscc) => {
                     let sscc = wire::gs1("sscc", &sscc).map_err(invalid)?;
-                    queries::history_for_sscc(&StoreState(&store), &sscc)?
+                    queries::history_for_sscc(store.as_ref(), &sscc)?
                 }
             };
             let indexes = within(indexes, published.tree.size.0);
@@ -161,13 +161,12 @@ impl pb::verification_server::Verification for VerificationService {
         let store = self.ledger.store().clone();
         let response = blocking(move || {
             let record =
-                queries::lot(&StoreState(&store), &lot)?.ok_or_else(|| LedgerError::NotFound {
+                queries::lot(store.as_ref(), &lot)?.ok_or_else(|| LedgerError::NotFound {
                     reason: "UNKNOWN_LOT",
                     message: format!("no lot {} of GTIN {}", lot.lot, lot.gtin),
                 })?;
             let now = now_unix_ms();
-            let units =
-                queries::lot_units(&StoreState(&store), &lot, after.as_ref(), limit + 1, now)?;
+            let units = queries::lot_units(store.as_ref(), &lot, after.as_ref(), limit + 1, now)?;
             let more = units.len() > limit;
             let units: Vec<_> = units.into_iter().take(limit).collect();
             let next_after_serial = if more {
@@ -205,7 +204,7 @@ impl pb::verification_server::Verification for VerificationService {
         let published = self.ledger.published();
         let response = blocking(move || {
             let indexes = queries::party_events(
-                &StoreState(&store),
+                store.as_ref(),
                 &party,
                 request.from_unix_ms,
                 until,
@@ -236,7 +235,7 @@ impl pb::verification_server::Verification for VerificationService {
         let party: Gln = parse_field("party", &request.into_inner().party)?;
         let store = self.ledger.store().clone();
         let shipments =
-            blocking(move || Ok(queries::inbound_shipments(&StoreState(&store), &party)?)).await?;
+            blocking(move || Ok(queries::inbound_shipments(store.as_ref(), &party)?)).await?;
         Ok(Response::new(pb::InboundShipmentsResponse {
             shipments: shipments.iter().map(wire::shipment_to_wire).collect(),
         }))
@@ -320,7 +319,7 @@ fn answer_verify(
             return Ok(response);
         }
     };
-    let indexes = queries::history_for_scan(&StoreState(store), &scan)?;
+    let indexes = queries::history_for_scan(store, &scan)?;
     let events = within(indexes.events, size);
     let authorizations = within(indexes.authorizations, size);
     let mut all: Vec<u64> = events.iter().chain(&authorizations).copied().collect();
