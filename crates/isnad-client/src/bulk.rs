@@ -35,6 +35,11 @@ pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
 /// limit, which leaves room for framing and keeps one request's work short.
 pub const REQUEST_BODY_BUDGET_LEN: usize = 8 * 1024 * 1024;
 
+/// Serials or items in one capture request at most: as many as one full event carries. The
+/// server applies a request in one atomic batch of about three writes per unit, and its store
+/// bounds a batch at 100,000 writes; several full commissions in one request would go over.
+pub const REQUEST_VALUES_MAX: usize = SERIALS_PER_EVENT_MAX;
+
 /// The prefix of the namespace of every derived event id.
 const JOB_NAMESPACE: &[u8] = b"isnad-bulk/";
 
@@ -170,28 +175,73 @@ fn split<T>(values: &[T], limit: usize, base_len: usize, cost: impl Fn(&T) -> us
     chunks
 }
 
+/// What one event weighs in a capture request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventWeight {
+    /// Its signed envelope's encoded length.
+    pub bytes: usize,
+    /// The serials or items it carries (1 for an event without any).
+    pub values: usize,
+}
+
+impl EventWeight {
+    /// The weight of a signed event carrying `payload`.
+    pub fn of(signed: &pb::SignedEvent, payload: &Payload) -> EventWeight {
+        EventWeight {
+            bytes: signed.encoded_len(),
+            values: value_count(payload),
+        }
+    }
+}
+
+/// The serials or items an event carries, at least 1.
+pub fn value_count(payload: &Payload) -> usize {
+    let count = match payload {
+        Payload::Commission { serials, .. } => serials.len(),
+        Payload::Aggregate { items, .. }
+        | Payload::Disaggregate { items, .. }
+        | Payload::Ship { items, .. }
+        | Payload::Decommission { items, .. } => items.len(),
+        Payload::Receive { missing, .. } => missing.len(),
+        _ => 1,
+    };
+    count.max(1)
+}
+
 /// Groups events into capture requests of at most `events_per_request` events (capped at
-/// [`EVENTS_PER_REQUEST_MAX`]) and [`REQUEST_BODY_BUDGET_LEN`] bytes, in order; `signed` gives
-/// each one's signed envelope. A request is atomic: smaller requests commit in smaller steps.
+/// [`EVENTS_PER_REQUEST_MAX`]), [`REQUEST_BODY_BUDGET_LEN`] bytes and
+/// [`REQUEST_VALUES_MAX`] serials or items, in order; `weight` weighs each event. A request
+/// is atomic: smaller requests commit in smaller steps.
 pub fn requests<T>(
     events: Vec<T>,
     events_per_request: usize,
-    signed: impl Fn(&T) -> &pb::SignedEvent,
+    weight: impl Fn(&T) -> EventWeight,
 ) -> Vec<Vec<T>> {
     let limit = events_per_request.clamp(1, EVENTS_PER_REQUEST_MAX);
     let mut requests: Vec<Vec<T>> = Vec::new();
-    let mut len = 0;
+    let mut total = EventWeight {
+        bytes: 0,
+        values: 0,
+    };
     for event in events {
-        let event_len = signed(&event).encoded_len();
+        let event_weight = weight(&event);
         let start_new = match requests.last() {
             None => true,
-            Some(last) => last.len() == limit || len + event_len > REQUEST_BODY_BUDGET_LEN,
+            Some(last) => {
+                last.len() == limit
+                    || total.bytes + event_weight.bytes > REQUEST_BODY_BUDGET_LEN
+                    || total.values + event_weight.values > REQUEST_VALUES_MAX
+            }
         };
         if start_new {
             requests.push(Vec::new());
-            len = 0;
+            total = EventWeight {
+                bytes: 0,
+                values: 0,
+            };
         }
-        len += event_len;
+        total.bytes += event_weight.bytes;
+        total.values += event_weight.values;
         requests
             .last_mut()
             .expect("a request was just pushed")
@@ -335,26 +385,45 @@ mod tests {
         assert_eq!(events.len(), 1);
     }
 
+    fn weigh(values: usize) -> impl Fn(&pb::SignedEvent) -> EventWeight {
+        move |event| EventWeight {
+            bytes: event.encoded_len(),
+            values,
+        }
+    }
+
     #[test]
-    fn requests_hold_at_most_a_thousand_events_and_the_byte_budget() {
+    fn requests_hold_at_most_a_thousand_events_the_byte_budget_and_one_events_values() {
         let small = pb::SignedEvent {
             body: vec![0; 100].into(),
             public_key: vec![0; 32].into(),
             signature: vec![0; 64].into(),
         };
-        let grouped = requests(vec![small.clone(); 2_500], 5_000, |event| event);
+        let grouped = requests(vec![small.clone(); 2_500], 5_000, weigh(1));
         let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
         assert_eq!(sizes, [1_000, 1_000, 500]);
-        let grouped = requests(vec![small.clone(); 5], 2, |event| event);
+        let grouped = requests(vec![small.clone(); 5], 2, weigh(1));
         let sizes: Vec<usize> = grouped.iter().map(Vec::len).collect();
         assert_eq!(sizes, [2, 2, 1]);
-        let grouped = requests(vec![small.clone(); 2], 0, |event| event);
+        let grouped = requests(vec![small.clone(); 2], 0, weigh(1));
         assert_eq!(grouped.len(), 2, "at least one event per request");
         let large = pb::SignedEvent {
             body: vec![0; BODY_LEN_MAX].into(),
-            ..small
+            ..small.clone()
         };
-        let grouped = requests(vec![large; 300], EVENTS_PER_REQUEST_MAX, |event| event);
+        let commissions = requests(
+            vec![small.clone(); 16],
+            EVENTS_PER_REQUEST_MAX,
+            weigh(6_500),
+        );
+        assert_eq!(commissions.len(), 16, "one full commission per request");
+        let smaller = requests(
+            vec![small.clone(); 100],
+            EVENTS_PER_REQUEST_MAX,
+            weigh(1_000),
+        );
+        assert_eq!(smaller.len(), 10, "ten events of 1,000 serials per request");
+        let grouped = requests(vec![large; 300], EVENTS_PER_REQUEST_MAX, weigh(1));
         assert!(grouped.len() >= 3, "{} requests", grouped.len());
         for request in &grouped {
             let len: usize = request.iter().map(Message::encoded_len).sum();

@@ -26,6 +26,8 @@ struct Pending {
     name: &'static str,
     /// Serials or items it carries, for the progress bar.
     values: u64,
+    /// Its share of a capture request.
+    weight: bulk::EventWeight,
     signed: pb::SignedEvent,
 }
 
@@ -69,7 +71,7 @@ pub(crate) async fn submit(
     let outcome = if registry {
         submit_registry(context, &client, pending, &mut tally).await
     } else {
-        let requests = bulk::requests(pending, plan.events_per_request, |p| &p.signed);
+        let requests = bulk::requests(pending, plan.events_per_request, |p| p.weight);
         let mut outcome = Ok(());
         for request in requests {
             outcome = submit_request(
@@ -94,24 +96,15 @@ pub(crate) async fn submit(
 }
 
 fn sign(key: &SigningKey, event: &Event) -> Pending {
+    let signed = sign_event(key, event);
+    let weight = bulk::EventWeight::of(&signed, &event.payload);
     Pending {
         id: hex::encode(event.id.0),
         name: payload_name(&event.payload),
-        values: value_count(&event.payload),
-        signed: sign_event(key, event),
+        values: weight.values as u64,
+        weight,
+        signed,
     }
-}
-
-fn value_count(payload: &Payload) -> u64 {
-    let count = match payload {
-        Payload::Commission { serials, .. } => serials.len().max(1),
-        Payload::Aggregate { items, .. }
-        | Payload::Disaggregate { items, .. }
-        | Payload::Ship { items, .. }
-        | Payload::Decommission { items, .. } => items.len().max(1),
-        _ => 1,
-    };
-    count as u64
 }
 
 fn is_registry(payload: &Payload) -> bool {
