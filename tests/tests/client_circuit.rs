@@ -355,3 +355,149 @@ fn keys_are_private_and_scans_parse_offline() {
         untrusted.stderr
     );
 }
+
+#[test]
+fn regulator_commands_change_what_verification_proves() {
+    let data = DataDir::init();
+    let server = Server::start(&data.path());
+    let c = Circuit::admit(&data, &server);
+    let isnad = &c.isnad;
+    c.by(
+        0,
+        &c.manufacturer,
+        "commission",
+        &[
+            "--gtin", &c.gtin, "--lot", "L1", "--expiry", "281231", "--serial", "S1", "--serial",
+            "S2",
+        ],
+    );
+    let (s1, s2) = (c.label("L1", "S1"), c.label("L1", "S2"));
+    let at_manufacturer = Some(c.manufacturer.site.as_str());
+
+    let manufacturer = ["--party", c.manufacturer.party.as_str()];
+    c.by(
+        0,
+        &c.regulator,
+        "suspend",
+        &[&manufacturer[..], &["--reason", "audit"]].concat(),
+    );
+    assert_eq!(
+        verify(isnad, SUSPECT, &s1, at_manufacturer).0,
+        "SUSPENDED_HOLDER"
+    );
+    c.by(0, &c.regulator, "reinstate", &manufacturer);
+    assert_eq!(verify(isnad, GENUINE, &s1, at_manufacturer).0, "GENUINE");
+
+    // The hospital gets a second key and receives with it, reporting one unit missing.
+    let second = isnad.path("hospital2.key").display().to_string();
+    let shown = isnad.json(&["key", "generate", "--out", &second]);
+    let second_public = shown["public_key"].as_str().expect("a key").to_owned();
+    c.by(
+        0,
+        &c.regulator,
+        "add-key",
+        &["--party", &c.hospital.party, "--public-key", &second_public],
+    );
+    let ship = c.by(
+        0,
+        &c.manufacturer,
+        "ship",
+        &[
+            "--json",
+            "--to",
+            &c.hospital.party,
+            "--to-site",
+            &c.hospital.site,
+            "--item",
+            &s1,
+            "--item",
+            &s2,
+        ],
+    );
+    let mut hospital = c.hospital.clone();
+    hospital.key = second.clone().into();
+    c.by(
+        0,
+        &hospital,
+        "receive",
+        &[
+            "--shipment",
+            &event_id(&ship.json_lines()),
+            "--missing",
+            &s2,
+        ],
+    );
+    let at_hospital = Some(c.hospital.site.as_str());
+    assert_eq!(verify(isnad, GENUINE, &s1, at_hospital).0, "GENUINE");
+    assert_eq!(verify(isnad, SUSPECT, &s2, None).0, "IN_TRANSIT");
+
+    // The second key turns out compromised since before it signed the receipt.
+    c.by(
+        0,
+        &c.regulator,
+        "revoke-key",
+        &[
+            "--party",
+            &c.hospital.party,
+            "--public-key",
+            &second_public,
+            "--compromised-since-unix-ms",
+            "1",
+        ],
+    );
+    assert_eq!(
+        verify(isnad, SUSPECT, &s1, at_hospital).0,
+        "COMPROMISED_SIGNER"
+    );
+    let refused = c.by(
+        ERROR,
+        &hospital,
+        "decommission",
+        &["--reason", "used", "--item", &s1],
+    );
+    assert!(refused.stderr.contains("KEY_REVOKED"), "{}", refused.stderr);
+}
+
+#[test]
+fn trust_is_refused_when_genesis_names_other_keys() {
+    let data = DataDir::init();
+    let server = Server::start(&data.path());
+    let isnad = Isnad::new(&server.url());
+    let stranger = hex::encode(
+        isnad_core::testkit::signing_key(9)
+            .verifying_key()
+            .to_bytes(),
+    );
+    let run = isnad.expect(
+        ERROR,
+        &[
+            "trust",
+            "init",
+            "--regulator-key",
+            &stranger,
+            "--log-key",
+            &data.log_vkey,
+        ],
+    );
+    assert!(
+        run.stderr.contains("genesis names regulator keys"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !isnad.trust_dir().join("trust.json").exists(),
+        "nothing pinned"
+    );
+    let run = isnad.expect(
+        ERROR,
+        &[
+            "trust",
+            "init",
+            "--regulator-key",
+            "00ff",
+            "--log-key",
+            &data.log_vkey,
+        ],
+    );
+    assert!(run.stderr.contains("not 32 bytes"), "{}", run.stderr);
+}

@@ -44,13 +44,12 @@ pub(crate) async fn verify(args: VerifyArgs, context: &Context) -> anyhow::Resul
         save_evidence(path, client.url(), &checked, &trust, now)?;
     }
     let pinned = trust.checkpoint().size.0;
-    print_verified(
-        context,
-        &checked.verified,
-        pinned,
-        now,
-        args.evidence.as_deref(),
-    );
+    let extra: Vec<(&str, String)> = args
+        .evidence
+        .iter()
+        .map(|path| ("evidence", path.display().to_string()))
+        .collect();
+    print_verified(context, &checked.verified, pinned, now, &extra);
     Ok(exit_for(checked.verified.verdict.verdict))
 }
 
@@ -87,18 +86,16 @@ pub(crate) fn verify_evidence(path: &Path, context: &Context) -> anyhow::Result<
         .with_context(|| format!("{} is refused", path.display()))?;
     let at = evidence.verified_at_unix_ms;
     let pinned = evidence.question.known_tree_size;
-    print_verified(context, &verified, pinned, at, None);
-    if !context.output.json {
-        context.output.fields(&[
-            (
-                "checked",
-                format!("offline, as of {} (when the answer was verified)", utc(at)),
-            ),
-            ("server", evidence.server.clone()),
-            ("regulator keys", evidence.trust.regulator_keys.join(", ")),
-            ("log key", evidence.trust.log_vkey.clone()),
-        ]);
-    }
+    let extra = [
+        (
+            "checked",
+            format!("offline, as of {} (when the answer was verified)", utc(at)),
+        ),
+        ("server", evidence.server.clone()),
+        ("regulator keys", evidence.trust.regulator_keys.join(", ")),
+        ("log key", evidence.trust.log_vkey.clone()),
+    ];
+    print_verified(context, &verified, pinned, at, &extra);
     Ok(exit_for(verified.verdict.verdict))
 }
 
@@ -110,19 +107,20 @@ fn exit_for(verdict: ReasonCode) -> Exit {
     }
 }
 
-/// Prints a proven verdict: the verdict, the unit's state, what was proven, the history.
+/// Prints a proven verdict: the verdict, the unit's state, what was proven, `extra` rows (in
+/// JSON, fields named by the labels with `_` for spaces), and the history.
 fn print_verified(
     context: &Context,
     verified: &VerifiedAnswer,
     pinned: u64,
     now: i64,
-    evidence: Option<&Path>,
+    extra: &[(&str, String)],
 ) {
     let output = &context.output;
     if output.json {
         let mut value = verified_json(verified, pinned, now);
-        if let Some(path) = evidence {
-            value["evidence"] = json!(path.display().to_string());
+        for (label, text) in extra {
+            value[label.replace(' ', "_")] = json!(text);
         }
         output.json_line(&value);
         return;
@@ -155,9 +153,7 @@ fn print_verified(
             verified.checkpoint.origin, verified.checkpoint.size.0
         ),
     ));
-    if let Some(path) = evidence {
-        rows.push(("evidence", path.display().to_string()));
-    }
+    rows.extend(extra.iter().cloned());
     output.fields(&rows);
     if !verified.history.is_empty() {
         output.line(&output.paint("history", Colour::Dim));
