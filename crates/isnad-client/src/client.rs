@@ -126,6 +126,19 @@ pub enum CheckError {
     /// The audit could not be completed.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The server's signed tree is smaller than the pinned one, so it cannot prove that it
+    /// extends it: a lagging replica, or a log that went back on what it signed. Not evidence
+    /// of a fork by itself, so nothing is recorded; another server, or later, may answer.
+    #[error(
+        "the server's log (tree size {server_size}) is behind the pinned checkpoint (tree size \
+         {pinned_size}): it cannot prove that it extends what this client has seen"
+    )]
+    Behind {
+        /// The size of the server's signed checkpoint.
+        server_size: u64,
+        /// The size of the pinned checkpoint.
+        pinned_size: u64,
+    },
     /// The server's log does not extend the pinned checkpoint, and it cannot prove otherwise: a
     /// possible split view. Both checkpoints are in the evidence.
     #[error("possible split view (fork) of the log: {}", .0.problem)]
@@ -339,7 +352,8 @@ impl Client {
     ///
     /// When the answer's checkpoint does not extend the pinned one, the server is asked once
     /// more for a consistency proof: a damaged proof is an error, a log that cannot prove
-    /// consistency is a possible fork ([`CheckError::Fork`]), for the caller to record.
+    /// consistency is a possible fork ([`CheckError::Fork`]), for the caller to record. A
+    /// server whose tree is smaller than the pinned one is [`CheckError::Behind`].
     pub async fn verify_checked(
         &self,
         trust: &Trust,
@@ -355,7 +369,7 @@ impl Client {
         let answer = match self.verify(question.clone()).await {
             Ok(answer) => answer,
             Err(ClientError::Refused(refusal)) if refusal.is(KNOWN_SIZE_AHEAD) => {
-                return Err(self.smaller_tree(trust, now_unix_ms).await);
+                return Err(self.behind(trust).await);
             }
             Err(error) => return Err(error.into()),
         };
@@ -384,7 +398,10 @@ impl Client {
         let note = self.checkpoint().await?;
         let size = trust.verify_checkpoint(&note)?.size.0;
         if size < trust.checkpoint().size.0 {
-            return Err(self.smaller_tree(trust, now_unix_ms).await);
+            return Err(CheckError::Behind {
+                server_size: size,
+                pinned_size: trust.checkpoint().size.0,
+            });
         }
         let mut auditor = Auditor::new(trust.clone());
         while auditor.audited() < size {
@@ -415,29 +432,33 @@ impl Client {
         Ok(auditor.report(checkpoint, note))
     }
 
-    /// The server's log is smaller than the pinned checkpoint: if its own checkpoint is signed
-    /// by the log key, the log went back on a tree it signed.
-    async fn smaller_tree(&self, trust: &Trust, now_unix_ms: i64) -> CheckError {
+    /// The server refused to prove consistency from the pinned size, being smaller: its own
+    /// checkpoint, once proven signed by the log key, says by how much.
+    async fn behind(&self, trust: &Trust) -> CheckError {
         let note = match self.checkpoint().await {
             Ok(note) => note,
             Err(error) => return error.into(),
         };
-        if let Err(error) = trust.verify_checkpoint(&note) {
-            return error.into();
+        match trust.verify_checkpoint(&note) {
+            Ok(checkpoint) => CheckError::Behind {
+                server_size: checkpoint.size.0,
+                pinned_size: trust.checkpoint().size.0,
+            },
+            Err(error) => error.into(),
         }
-        CheckError::Fork(Box::new(self.fork_evidence(
-            trust.checkpoint_note(),
-            &note,
-            Vec::new(),
-            "the log presents a smaller tree than one it signed before".to_owned(),
-            now_unix_ms,
-        )))
     }
 
     /// Asks the server for the consistency proof the answer lacked. A proof that verifies
-    /// means only the answer was damaged; otherwise the fork stands.
+    /// means only the answer was damaged; a smaller tree proves nothing either way (see
+    /// [`CheckError::Behind`]); otherwise the fork stands.
     async fn confirm_fork(&self, inconsistency: Inconsistency, now_unix_ms: i64) -> CheckError {
         let sizes = (inconsistency.pinned_size, inconsistency.other_size);
+        if sizes.1 < sizes.0 {
+            return CheckError::Behind {
+                server_size: sizes.1,
+                pinned_size: sizes.0,
+            };
+        }
         if sizes.0 < sizes.1
             && let Ok(proof) = self.consistency_proof(sizes.0, sizes.1).await
             && consistent(&inconsistency, &proof)

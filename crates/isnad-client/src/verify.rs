@@ -817,7 +817,7 @@ mod tests {
     }
 
     #[test]
-    fn a_smaller_tree_than_the_pinned_one_is_a_fork() {
+    fn an_answer_of_a_smaller_tree_than_the_pinned_one_is_refused() {
         let (log, label) = delivered();
         let trust = log.trust_at(log.size());
         let mut question = log.question(&label, None, log.size());
