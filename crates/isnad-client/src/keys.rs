@@ -57,7 +57,7 @@ pub enum KeyFileError {
         /// What is wrong.
         problem: &'static str,
     },
-    /// The operating system's random error failed.
+    /// The operating system's random source failed.
     #[error("no randomness from the operating system: {0}")]
     Random(String),
 }
