@@ -244,3 +244,49 @@ async fn resubmitting_an_event_returns_its_original_receipt() {
     assert_eq!(first, again);
     assert_eq!(first[0].leaf_index, last.index);
 }
+
+/// A Commission of 10,000 ranged serials of a fresh lot (about 30,000 state writes).
+fn big_commission(scenario: &mut Scenario, lot: &str) -> pb::SignedEvent {
+    let payload = scenario.commission_range_payload(lot, &format!("{lot}-"), 10_000);
+    let event = scenario.event(Who::Manufacturer, payload);
+    sign_event(&scenario.manufacturer.signing_key, &event)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_too_large_for_one_commit_are_refused_and_large_groups_split() {
+    let (_data, server, mut scenario) = serving().await;
+    let size = tree_size(&server).await;
+    // Four full commissions in one atomic request write more than one commit may hold.
+    let events = (0..4)
+        .map(|n| big_commission(&mut scenario, &format!("BIG{n}")))
+        .collect();
+    let err = capture(&server, events).await.expect_err("too large");
+    check(&err, Code::ResourceExhausted, "REQUEST_TOO_LARGE");
+    assert_eq!(tree_size(&server).await, size, "nothing was written");
+    // Three concurrent requests of three full commissions each fit one commit apiece: the
+    // sequencer splits them over several groups, and all are accepted.
+    let requests: Vec<Vec<pb::SignedEvent>> = (0..3)
+        .map(|r| {
+            (0..3)
+                .map(|n| big_commission(&mut scenario, &format!("R{r}N{n}")))
+                .collect()
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for events in requests {
+        let mut client = server.capture().await;
+        tasks.push(tokio::spawn(async move {
+            client.capture(pb::CaptureRequest { events }).await
+        }));
+    }
+    for task in tasks {
+        let receipts = task
+            .await
+            .expect("task")
+            .expect("accepted")
+            .into_inner()
+            .receipts;
+        assert_eq!(receipts.len(), 3);
+    }
+    assert_eq!(tree_size(&server).await, size + 9);
+}

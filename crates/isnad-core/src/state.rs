@@ -214,6 +214,12 @@ impl<'a, V: StateView + ?Sized> Overlay<'a, V> {
         }
     }
 
+    /// How many keys have a pending write: the size of the commit [`Overlay::into_writes`]
+    /// would make.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// The net writes, one per key in key order, to commit on the base.
     pub fn into_writes(self) -> Writes {
         Writes(self.pending.into_iter().collect())

@@ -20,7 +20,7 @@ use isnad_core::state::Overlay;
 use isnad_log::checkpoint::NoteSigner;
 use isnad_log::{LeafIndex, TreeSize, TreeState};
 use isnad_proto::pb;
-use isnad_store::Store;
+use isnad_store::{APPEND_ENTRIES_MAX, STATE_WRITES_MAX, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::LedgerError;
@@ -323,9 +323,17 @@ enum Placement {
 
 impl Sequencer {
     fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
-        while let Some(first) = jobs.blocking_recv() {
-            let mut group = vec![first];
-            let mut events = group[0].events.len();
+        // Requests that did not fit the last group; they lead the next one, in order.
+        let mut carried: Vec<Job> = Vec::new();
+        loop {
+            let mut group = std::mem::take(&mut carried);
+            if group.is_empty() {
+                match jobs.blocking_recv() {
+                    Some(job) => group.push(job),
+                    None => break,
+                }
+            }
+            let mut events: usize = group.iter().map(|job| job.events.len()).sum();
             while events < GROUP_EVENTS_MAX {
                 match jobs.try_recv() {
                     Ok(job) => {
@@ -335,27 +343,34 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
-            if let Err(error) = self.commit_group(group) {
-                // A failed write leaves the on-disk state unknown to this process: stop taking
-                // writes; a restart recovers from what is durable.
-                tracing::error!(%error, "commit failed; the sequencer stops");
-                return;
+            match self.commit_group(group) {
+                Ok(deferred) => carried = deferred,
+                Err(error) => {
+                    // A failed write leaves the on-disk state unknown to this process: stop
+                    // taking writes; a restart recovers from what is durable.
+                    tracing::error!(%error, "commit failed; the sequencer stops");
+                    return;
+                }
             }
         }
         tracing::info!("sequencer drained and stopped");
     }
 
-    fn commit_group(&mut self, group: Vec<Job>) -> Result<(), LedgerError> {
+    /// Applies and commits as many of `group`'s requests as fit one store append, answers
+    /// them, and returns the requests that did not fit, for the next group.
+    fn commit_group(&mut self, mut group: Vec<Job>) -> Result<Vec<Job>, LedgerError> {
         self.last_recorded_unix_ms = self.last_recorded_unix_ms.max(now_unix_ms());
         let recorded = self.last_recorded_unix_ms;
         let base = self.store.tree_state().size.0;
         let mut overlay = Overlay::new(self.store.as_ref());
         let mut entries: Vec<Vec<u8>> = Vec::new();
         let mut outcomes = Vec::with_capacity(group.len());
-        for job in &group {
+        let mut deferred = Vec::new();
+        for position in 0..group.len() {
+            let job = &group[position];
             let mark = overlay.mark();
             let entries_mark = entries.len();
-            let outcome = place_job(
+            let mut outcome = place_job(
                 &self.store,
                 &mut overlay,
                 &mut entries,
@@ -363,6 +378,20 @@ impl Sequencer {
                 recorded,
                 &job.events,
             );
+            let over =
+                overlay.pending_len() > STATE_WRITES_MAX || entries.len() > APPEND_ENTRIES_MAX;
+            if outcome.is_ok() && over {
+                if position == 0 {
+                    // Alone in its group and still too large: it can never be committed.
+                    outcome = Err(too_large(job.events.len()));
+                } else {
+                    // It fits a group of its own: it leads the next one.
+                    overlay.rollback(mark);
+                    entries.truncate(entries_mark);
+                    deferred = group.split_off(position);
+                    break;
+                }
+            }
             if outcome.is_err() {
                 overlay.rollback(mark);
                 entries.truncate(entries_mark);
@@ -390,7 +419,18 @@ impl Sequencer {
             let _ = job.reply.send(answer);
         }
         self.published.send_replace(published);
-        Ok(())
+        Ok(deferred)
+    }
+}
+
+/// The refusal of a request whose state writes alone exceed one store append.
+fn too_large(events: usize) -> LedgerError {
+    LedgerError::ResourceExhausted {
+        reason: "REQUEST_TOO_LARGE",
+        message: format!(
+            "the request's {events} events write more than {STATE_WRITES_MAX} state records together; send them in smaller requests"
+        ),
+        event: None,
     }
 }
 
