@@ -204,12 +204,20 @@ impl Circuit {
     /// A circuit with fresh random keys for everyone, the regulator included.
     pub fn generate() -> Result<Circuit, CircuitError> {
         let regulator_key = random_key()?;
-        Circuit::with_regulator(gln(REGULATOR_PARTY_BASE), regulator_key)
+        Circuit::with_regulator_sites(gln(REGULATOR_PARTY_BASE), regulator_key)
     }
 
-    /// A circuit whose regulator is an existing one (party and key); the other participants
-    /// get fresh random keys.
+    /// A circuit whose regulator is an existing one (party and key), acting at its party GLN
+    /// (the site `isnad-server init` records when given none); the other participants get
+    /// fresh random keys.
     pub fn with_regulator(party: Gln, key: SigningKey) -> Result<Circuit, CircuitError> {
+        let mut circuit = Circuit::with_regulator_sites(party, key)?;
+        circuit.regulator.sites = vec![party];
+        Ok(circuit)
+    }
+
+    /// A circuit whose regulator has the given party and key and the circuit's own sites.
+    fn with_regulator_sites(party: Gln, key: SigningKey) -> Result<Circuit, CircuitError> {
         let mut id_namespace = [0u8; 16];
         getrandom::fill(&mut id_namespace)
             .map_err(|error| CircuitError::Randomness(error.to_string()))?;
@@ -672,6 +680,20 @@ mod tests {
                 circuit.participant(Who::Regulator).public_key().0
             );
         }
+    }
+
+    #[test]
+    fn an_existing_regulator_acts_at_its_party_gln() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let party = gln("611000500000");
+        let circuit = Circuit::with_regulator(party, key.clone()).expect("randomness");
+        let regulator = circuit.participant(Who::Regulator);
+        assert_eq!(
+            (regulator.party, regulator.sites.clone()),
+            (party, vec![party])
+        );
+        assert_eq!(regulator.public_key().0, key.verifying_key().to_bytes());
+        assert_eq!(circuit.admit(Who::Distributor).event.site, party);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use isnad_core::gs1::Gs1Date;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::circuit::Circuit;
@@ -32,6 +33,9 @@ pub struct Growth {
     pub events_target: u64,
     /// Stop starting new lots after this instant.
     pub deadline: Instant,
+    /// One commission in flight at a time: a lot is about 30,000 state writes, and the
+    /// server's sequencer stops for good when one group goes over 100,000.
+    pub commissioning: Semaphore,
 }
 
 impl Growth {

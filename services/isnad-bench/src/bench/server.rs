@@ -184,6 +184,28 @@ fn parse_memory(status: &str) -> Option<Memory> {
     })
 }
 
+/// Clock ticks per second in `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux for x86-64 and
+/// arm64).
+pub const CLOCK_TICKS_PER_S: f64 = 100.0;
+
+/// CPU time a process has used so far (user and system), seconds: what it cost, whatever
+/// else the machine was doing.
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    parse_cpu_seconds(&stat).with_context(|| format!("{path} is not a stat line"))
+}
+
+fn parse_cpu_seconds(stat: &str) -> Option<f64> {
+    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) as f64 / CLOCK_TICKS_PER_S)
+}
+
 /// Bytes a directory tree takes on disk (allocated blocks, as `du` counts them).
 pub fn disk_bytes(path: &Path) -> anyhow::Result<u64> {
     let mut total = 0;
@@ -238,6 +260,15 @@ mod tests {
         );
         check("Name:\tx\nVmRSS:\t1 kB\n", None);
         check("VmHWM:\tmany kB\nVmRSS:\t1 kB\n", None);
+    }
+
+    #[test]
+    fn cpu_time_of_proc_stat() {
+        let stat = "4242 (isnad server) S 1 2 3 4 5 6 7 8 9 10 250 75 0 0 20 0 5";
+        assert_eq!(parse_cpu_seconds(stat), Some(3.25));
+        assert_eq!(parse_cpu_seconds("4242 (x) S 1 2"), None);
+        assert_eq!(parse_cpu_seconds("no name here"), None);
+        assert!(cpu_seconds(std::process::id()).expect("Linux has /proc") >= 0.0);
     }
 
     #[test]

@@ -124,6 +124,11 @@ impl Target {
         self.pid().and_then(|pid| server::memory(pid).ok())
     }
 
+    /// CPU seconds the server has used so far, when it is on this machine.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        self.pid().and_then(|pid| server::cpu_seconds(pid).ok())
+    }
+
     /// Its data directory's size on disk, when it is on this machine.
     pub fn disk_bytes(&self) -> Option<u64> {
         self.data_dir()
@@ -152,6 +157,17 @@ impl Target {
         let serving_in = started.elapsed();
         *process = Some(restarted);
         Ok(Some((serving_in, size)))
+    }
+
+    /// The last `lines` lines of a spawned server's log messages, to explain a failure before
+    /// its temporary directory is removed.
+    pub fn log_tail(&self, lines: usize) -> Option<String> {
+        let Target::Spawned { log_file, .. } = self else {
+            return None;
+        };
+        let log = std::fs::read_to_string(log_file).ok()?;
+        let all: Vec<&str> = log.lines().collect();
+        Some(all[all.len().saturating_sub(lines)..].join("\n"))
     }
 
     /// Whether the spawned server is still running (a server started elsewhere is assumed
