@@ -32,8 +32,7 @@ const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
 /// Length of a key id.
 const KEY_ID_LEN: usize = 4;
 
-/// A key id: the first bytes of the hash of a key's name and public key.
-/// A C2SP signed-note key id.
+/// A C2SP signed-note key id: the first bytes of the hash of a key's name and public key.
 pub type KeyId = [u8; KEY_ID_LEN];
 
 /// Why a checkpoint, note or verifier key was refused.
@@ -600,6 +599,11 @@ mod tests {
         let malformed = |reason| Err(NoteError::MalformedVerifierKey(reason));
         let (name_and_id, key) = GO_VKEY.rsplit_once('+').expect("vkey has three parts");
         check_vkey(GO_VKEY, Ok(()));
+        // From the transparency-dev/formats note tests: the key's base64 itself holds a '+'.
+        check_vkey(
+            "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6",
+            Ok(()),
+        );
         check_vkey("PeterNeumann+c74f20a3", malformed("expected name+id+key"));
         check_vkey(&format!("{GO_VKEY}+extra"), malformed("key is not base64"));
         check_vkey(
