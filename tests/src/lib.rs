@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
@@ -24,21 +25,27 @@ pub fn binary_dir() -> PathBuf {
         .to_owned()
 }
 
-/// The path of a workspace binary, building it first if this test run did not.
+/// The path of a workspace binary, built once per test process so that it is never stale
+/// (cargo does not rebuild another package's binaries for these tests by itself).
 pub fn binary(name: &str) -> PathBuf {
-    let path = binary_dir().join(name);
-    if !path.exists() {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Mutex::default)
+        .lock()
+        .expect("no test panics while building");
+    if !built.iter().any(|b| b == name) {
         let package = match name {
             "isnad" => "isnad-cli",
             other => other,
         };
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", package, "--bin", name])
+            .args(["build", "--quiet", "-p", package, "--bin", name])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building {name} failed");
+        built.push(name.to_owned());
     }
-    path
+    binary_dir().join(name)
 }
 
 /// A server's data directory, initialised with a regulator key.

@@ -6,25 +6,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use isnad_core::testkit::{Actor, MANUFACTURER_PREFIX, Scenario};
-use isnad_tests::{DataDir, Server, binary_dir};
+use isnad_tests::{DataDir, Server, binary};
 use serde_json::Value;
 
 /// The `isnad` binary, built once per test process so that it is never stale.
 pub fn isnad_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "isnad-cli", "--bin", "isnad"])
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building isnad failed");
-            binary_dir().join("isnad")
-        })
-        .clone()
+    binary("isnad")
 }
 
 /// How one run of `isnad` ended.
