@@ -64,6 +64,9 @@ pub async fn run(
     health_reporter
         .set_serving::<pb::log_server::LogServer<LogService>>()
         .await;
+    health_reporter
+        .set_serving::<pb::registry_server::RegistryServer<RegistryService>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
