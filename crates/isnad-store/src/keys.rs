@@ -4,8 +4,8 @@ use isnad_log::{HASH_LEN, Hash, TILE_WIDTH, TileId, TreeSize, TreeState};
 
 use crate::StoreError;
 
-/// First byte of entry bundle keys.
-pub(crate) const BUNDLE_PREFIX: u8 = b'b';
+/// First byte of entry span keys: where a bundle of entries lies in its segment file.
+pub(crate) const SPAN_PREFIX: u8 = b'e';
 /// First byte of tile keys.
 pub(crate) const TILE_PREFIX: u8 = b't';
 /// First byte of mid row keys (16 hashes derived from a full tile, stored like a tile).
@@ -19,9 +19,12 @@ pub(crate) const META_KEY: &[u8] = b"m";
 /// First byte of ledger state keys.
 pub(crate) const STATE_PREFIX: u8 = b's';
 
-/// Format version of entry bundles: the version byte, then for each entry its length (u32
-/// big-endian) and its bytes.
-const BUNDLE_VERSION: u8 = 1;
+/// Format version of entry spans: the version byte, the offset of the bundle's first frame in
+/// its segment file (u64 big-endian), then each entry's length (u32 big-endian).
+const SPAN_VERSION: u8 = 1;
+
+/// Bytes of an entry span record before the lengths: the version and the start offset.
+const SPAN_HEADER_LEN: usize = 9;
 
 /// Entries in a full bundle: one bundle per level-0 tile, as in C2SP tlog-tiles.
 pub(crate) const BUNDLE_WIDTH: u64 = TILE_WIDTH as u64;
@@ -35,8 +38,8 @@ const CHECKPOINT_VERSION: u8 = 1;
 /// Format version of the meta record: the version byte, size (u64 big-endian), root.
 const META_VERSION: u8 = 1;
 
-pub(crate) fn bundle_key(bundle: u64) -> [u8; 9] {
-    prefixed_u64(BUNDLE_PREFIX, bundle)
+pub(crate) fn span_key(bundle: u64) -> [u8; 9] {
+    prefixed_u64(SPAN_PREFIX, bundle)
 }
 
 pub(crate) fn checkpoint_key(size: TreeSize) -> [u8; 9] {
@@ -80,18 +83,6 @@ fn prefixed_u64(prefix: u8, value: u64) -> [u8; 9] {
     key
 }
 
-/// Starts an empty bundle record.
-pub(crate) fn new_bundle() -> Vec<u8> {
-    vec![BUNDLE_VERSION]
-}
-
-/// Adds one entry at the end of a bundle record.
-pub(crate) fn push_to_bundle(bundle: &mut Vec<u8>, entry: &[u8]) {
-    let len = u32::try_from(entry.len()).expect("entries are far below 4 GiB");
-    bundle.extend_from_slice(&len.to_be_bytes());
-    bundle.extend_from_slice(entry);
-}
-
 pub(crate) fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
     let parts: Vec<&[u8]> = hashes.iter().map(|hash| hash.as_slice()).collect();
     versioned(TILE_VERSION, &parts)
@@ -117,25 +108,64 @@ fn versioned(version: u8, parts: &[&[u8]]) -> Vec<u8> {
     record
 }
 
-/// Splits a bundle record into its entries.
-pub(crate) fn decode_bundle(record: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
-    let mut rest = payload(record, BUNDLE_VERSION, "entry bundle")?;
-    let mut entries = Vec::new();
-    while !rest.is_empty() {
-        let (len, tail) = rest
-            .split_at_checked(4)
-            .ok_or_else(|| corrupt("entry bundle", "cut length"))?;
-        let len = u32::from_be_bytes(len.try_into().expect("split at 4")) as usize;
-        let (entry, tail) = tail
-            .split_at_checked(len)
-            .ok_or_else(|| corrupt("entry bundle", "cut entry"))?;
-        entries.push(entry);
-        rest = tail;
+/// Where the entries of one bundle lie in their segment file: the offset of the first entry's
+/// frame, and each entry's length, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EntrySpan {
+    /// Offset of the first entry's frame in the segment file.
+    pub(crate) start: u64,
+    /// Length of each entry of the bundle, at most [`BUNDLE_WIDTH`] of them.
+    pub(crate) lens: Vec<u32>,
+}
+
+impl EntrySpan {
+    /// The offset of the frame of the entry at `position` in the bundle, or of the end of the
+    /// bundle when `position` is its length.
+    pub(crate) fn frame_offset(&self, position: usize) -> u64 {
+        let before: u64 = self.lens[..position]
+            .iter()
+            .map(|len| FRAME_PREFIX_LEN + u64::from(*len))
+            .sum();
+        self.start + before
     }
-    if entries.len() as u64 > BUNDLE_WIDTH {
-        return Err(corrupt("entry bundle", "more than 256 entries"));
+
+    /// The offset just past the bundle's last frame.
+    pub(crate) fn end(&self) -> u64 {
+        self.frame_offset(self.lens.len())
     }
-    Ok(entries)
+}
+
+/// Bytes of the length that starts each entry's frame in a segment file.
+pub(crate) const FRAME_PREFIX_LEN: u64 = 4;
+
+pub(crate) fn encode_span(span: &EntrySpan) -> Vec<u8> {
+    let mut record = Vec::with_capacity(SPAN_HEADER_LEN + 4 * span.lens.len());
+    record.push(SPAN_VERSION);
+    record.extend_from_slice(&span.start.to_be_bytes());
+    span.lens
+        .iter()
+        .for_each(|len| record.extend_from_slice(&len.to_be_bytes()));
+    record
+}
+
+pub(crate) fn decode_span(record: &[u8]) -> Result<EntrySpan, StoreError> {
+    let fields = payload(record, SPAN_VERSION, "entry span")?;
+    let (start, lens) = fields
+        .split_at_checked(8)
+        .ok_or_else(|| corrupt("entry span", "cut start offset"))?;
+    if lens.len() % 4 != 0 {
+        return Err(corrupt("entry span", "cut length"));
+    }
+    if (lens.len() / 4) as u64 > BUNDLE_WIDTH {
+        return Err(corrupt("entry span", "more than 256 entries"));
+    }
+    Ok(EntrySpan {
+        start: u64::from_be_bytes(start.try_into().expect("split at 8")),
+        lens: lens
+            .chunks_exact(4)
+            .map(|len| u32::from_be_bytes(len.try_into().expect("chunks of 4")))
+            .collect(),
+    })
 }
 
 pub(crate) fn decode_tile(record: &[u8]) -> Result<Vec<Hash>, StoreError> {
@@ -212,15 +242,16 @@ mod tests {
             decode_meta(&encode_meta(&state)).expect("meta decodes"),
             state
         );
-        let mut bundle = new_bundle();
-        push_to_bundle(&mut bundle, b"abc");
-        push_to_bundle(&mut bundle, b"");
-        let entries: &[&[u8]] = &[b"abc", b""];
-        assert_eq!(decode_bundle(&bundle).expect("bundle decodes"), entries);
+        let span = EntrySpan {
+            start: 9,
+            lens: vec![3, 0, 70_000],
+        };
         assert_eq!(
-            decode_bundle(&new_bundle()).expect("bundle decodes").len(),
-            0
+            decode_span(&encode_span(&span)).expect("span decodes"),
+            span
         );
+        let empty = EntrySpan::default();
+        assert_eq!(decode_span(&encode_span(&empty)).expect("decodes"), empty);
         let hashes = vec![[1; 32], [2; 32]];
         assert_eq!(
             decode_tile(&encode_tile(&hashes)).expect("tile decodes"),
@@ -245,19 +276,23 @@ mod tests {
 
     #[test]
     fn damaged_records_are_reported() {
-        check(decode_bundle(&[]).map(drop), "empty record");
-        check(decode_bundle(&[2, 0]).map(drop), "unknown format version");
+        check(decode_span(&[]).map(drop), "empty record");
+        check(decode_span(&[2, 0]).map(drop), "unknown format version");
         check(
-            decode_bundle(&[BUNDLE_VERSION, 0, 0, 0]).map(drop),
-            "cut length",
+            decode_span(&[SPAN_VERSION, 0, 0, 0]).map(drop),
+            "cut start offset",
         );
-        check(
-            decode_bundle(&[BUNDLE_VERSION, 0, 0, 0, 2, 9]).map(drop),
-            "cut entry",
-        );
-        let mut too_many = new_bundle();
-        (0..=BUNDLE_WIDTH).for_each(|_| push_to_bundle(&mut too_many, b"x"));
-        check(decode_bundle(&too_many).map(drop), "more than 256 entries");
+        let mut cut = encode_span(&EntrySpan {
+            start: 9,
+            lens: vec![1],
+        });
+        cut.pop();
+        check(decode_span(&cut).map(drop), "cut length");
+        let too_many = encode_span(&EntrySpan {
+            start: 9,
+            lens: vec![1; TILE_WIDTH + 1],
+        });
+        check(decode_span(&too_many).map(drop), "more than 256 entries");
         check(
             decode_tile(&[TILE_VERSION]).map(drop),
             "length is not 1 to 256 hashes",

@@ -13,8 +13,9 @@ use isnad_log::{
 use thiserror::Error;
 
 use crate::durability::DiskSync;
-use crate::keys::{self, corrupt};
+use crate::keys::{self, EntrySpan, corrupt};
 use crate::leaf_index;
+use crate::segments::{SEGMENT_ENTRIES, Segments};
 use crate::tiles::{SledTiles, UpperTiles};
 
 /// Entries in one append at most: a group of events is bounded, and so is its batch.
@@ -138,12 +139,14 @@ pub struct AppendOutcome {
     pub checkpoint: String,
 }
 
-/// The log and the ledger state in one sled database. Appends are serialized; reads run
-/// concurrently with them and only ever see durable data.
+/// The log and the ledger state: the entries in append-only segment files, everything else in
+/// one sled database. Appends are serialized; reads run concurrently with them and only ever
+/// see durable data.
 #[derive(Debug)]
 pub struct Store {
     db: sled::Db,
     sync: DiskSync,
+    segments: Segments,
     /// The tree as of the last durable append; readers never see further.
     durable: RwLock<TreeState>,
     /// Held for the whole of an append, so that one append computes on the last one's tree.
@@ -156,12 +159,22 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens or creates the database in `dir`, then checks that the stored size, root and last
-    /// checkpoint agree: the root is recomputed from the stored tiles.
+    /// Opens or creates the store in `dir`, then checks that the stored size, root and last
+    /// checkpoint agree (the root is recomputed from the stored tiles), cuts off entries that
+    /// an interrupted append left beyond the size, and checks that the last entry hashes to
+    /// the last leaf. Entries missing below the size make it fail with
+    /// [`StoreError::Corrupt`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, SEGMENT_ENTRIES)
+    }
+
+    /// [`Store::open`] with `entries_per_segment` entries per segment file, which must be what
+    /// the store was created with; tests use small files to cross their boundaries.
+    fn open_with(dir: &Path, entries_per_segment: u64) -> Result<Store, StoreError> {
         let created = !dir.join("conf").exists();
         let db = open_sled(dir)?;
         let sync = DiskSync::open(dir, created)?;
+        let segments = Segments::open(dir, entries_per_segment)?;
         let state = match db.get(keys::META_KEY)? {
             Some(record) => keys::decode_meta(&record)?,
             None if db.is_empty() => TreeState::empty(),
@@ -170,6 +183,7 @@ impl Store {
         let store = Store {
             db,
             sync,
+            segments,
             durable: RwLock::new(state),
             writer: Mutex::new(()),
             upper_tiles: UpperTiles::default(),
@@ -210,18 +224,14 @@ impl Store {
         let mut index = start.0;
         while index < end {
             let bundle = index / keys::BUNDLE_WIDTH;
-            let record = self.db.get(keys::bundle_key(bundle))?;
-            let record =
-                record.ok_or_else(|| corrupt("entry bundle", "missing below the tree size"))?;
-            let bundled = keys::decode_bundle(&record)?;
+            let span = self.span(bundle)?;
             let first = (index % keys::BUNDLE_WIDTH) as usize;
-            let last = ((end - 1).min((bundle + 1) * keys::BUNDLE_WIDTH - 1) % keys::BUNDLE_WIDTH)
-                as usize;
-            let wanted = bundled
-                .get(first..=last)
-                .ok_or_else(|| corrupt("entry bundle", "shorter than the tree size implies"))?;
-            entries.extend(wanted.iter().map(|entry| entry.to_vec()));
-            index += wanted.len() as u64;
+            let past_last = (end - bundle * keys::BUNDLE_WIDTH).min(keys::BUNDLE_WIDTH) as usize;
+            if span.lens.len() < past_last {
+                return Err(corrupt("entry span", "shorter than the tree size implies"));
+            }
+            entries.extend(self.segments.read(bundle, &span, first..past_last)?);
+            index = bundle * keys::BUNDLE_WIDTH + past_last as u64;
         }
         Ok(entries)
     }
@@ -359,9 +369,14 @@ impl Store {
         let tiles = self.tiles();
         let (tree, node_writes) = isnad_log::append(&tiles, &last, &leaves)?;
         let checkpoint = self.sign_extension(&last, &tree, &node_writes, signer)?;
+        let placement = self
+            .segments
+            .place(last.size.0, self.last_span(last.size)?, entries);
+        // The entries are durable before sled counts them, so sled never counts a lost entry.
+        self.failing_breaks(self.segments.write_durably(&placement.writes))?;
         let mut batch = sled::Batch::default();
-        for (bundle, record) in self.bundle_writes(last.size, entries)? {
-            batch.insert(&keys::bundle_key(bundle), record);
+        for (bundle, span) in &placement.spans {
+            batch.insert(&keys::span_key(*bundle), keys::encode_span(span));
         }
         let staged = Staged::new(&tiles, &node_writes);
         for (key, page) in leaf_index::pages_to_write(&staged, last.size.0, tree.size.0)? {
@@ -384,12 +399,8 @@ impl Store {
                 None => batch.remove(keys::state_key(&key)),
             }
         }
-        self.db.apply_batch(batch)?;
-        if let Err(error) = self.sync.make_durable(&self.db) {
-            self.broken.store(true, Ordering::SeqCst);
-            tracing::error!(%error, "append applied but not made durable; the store needs reopening");
-            return Err(error);
-        }
+        self.failing_breaks(self.db.apply_batch(batch).map_err(StoreError::from))?;
+        self.failing_breaks(self.sync.make_durable(&self.db))?;
         // Durable now: readers may see the new tree, and the caller may acknowledge it.
         *self
             .durable
@@ -402,44 +413,34 @@ impl Store {
         })
     }
 
-    /// The bundles that appending `entries` to a tree of `size` leaves writes: the last,
-    /// partial bundle grows, and new bundles follow.
-    fn bundle_writes(
-        &self,
-        size: TreeSize,
-        entries: &[Vec<u8>],
-    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let mut bundle = size.0 / keys::BUNDLE_WIDTH;
-        let mut filled = size.0 % keys::BUNDLE_WIDTH;
-        let mut record = match filled {
-            0 => keys::new_bundle(),
-            _ => self.partial_bundle(bundle, filled)?,
-        };
-        let mut writes = Vec::new();
-        for entry in entries {
-            keys::push_to_bundle(&mut record, entry);
-            filled += 1;
-            if filled == keys::BUNDLE_WIDTH {
-                writes.push((bundle, std::mem::replace(&mut record, keys::new_bundle())));
-                bundle += 1;
-                filled = 0;
-            }
+    /// Marks the store broken when `result` failed: files were written that may be partly
+    /// durable, and only reopening (which recovers from disk) can tell what is.
+    fn failing_breaks<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(error) = &result {
+            self.broken.store(true, Ordering::SeqCst);
+            tracing::error!(%error, "append not made durable; the store needs reopening");
         }
-        if filled > 0 {
-            writes.push((bundle, record));
-        }
-        Ok(writes)
+        result
     }
 
-    /// The stored record of the last, partial bundle, checked to hold `filled` entries.
-    fn partial_bundle(&self, bundle: u64, filled: u64) -> Result<Vec<u8>, StoreError> {
-        let record = self.db.get(keys::bundle_key(bundle))?;
-        let record =
-            record.ok_or_else(|| corrupt("entry bundle", "missing below the tree size"))?;
-        if keys::decode_bundle(&record)?.len() as u64 != filled {
-            return Err(corrupt("entry bundle", "does not end at the tree size"));
+    /// The stored span of bundle `bundle`.
+    fn span(&self, bundle: u64) -> Result<EntrySpan, StoreError> {
+        let record = self.db.get(keys::span_key(bundle))?;
+        let record = record.ok_or_else(|| corrupt("entry span", "missing below the tree size"))?;
+        keys::decode_span(&record)
+    }
+
+    /// The span of the bundle holding entry `size - 1`, checked to end there; `None` when
+    /// `size` is 0.
+    fn last_span(&self, size: TreeSize) -> Result<Option<EntrySpan>, StoreError> {
+        let Some(last_index) = size.0.checked_sub(1) else {
+            return Ok(None);
+        };
+        let span = self.span(last_index / keys::BUNDLE_WIDTH)?;
+        if span.lens.len() as u64 != last_index % keys::BUNDLE_WIDTH + 1 {
+            return Err(corrupt("entry span", "does not end at the tree size"));
         }
-        Ok(record.to_vec())
+        Ok(Some(span))
     }
 
     /// Signs the checkpoint of `tree` once a consistency proof from the last signed tree
@@ -482,7 +483,9 @@ impl Store {
     }
 
     /// Pair assertions on open: the stored root matches the root recomputed from the tiles, the
-    /// last checkpoint states the same size and root, and the entries end at the size.
+    /// last checkpoint states the same size and root, and the entry spans end at the size.
+    /// Then the segment files are cut to the size, and the last entry must hash to the last
+    /// leaf.
     fn check_stored_tree(&self, state: &TreeState) -> Result<(), StoreError> {
         let tiles = SledTiles::uncached(&self.db);
         if isnad_log::root(&tiles, state.size)? != state.root {
@@ -492,7 +495,7 @@ impl Store {
             ));
         }
         if state.size.0 == 0 {
-            return Ok(());
+            return self.segments.recover(0, None);
         }
         let note = self
             .checkpoint_at(state.size)?
@@ -502,12 +505,36 @@ impl Store {
         if checkpoint.size != state.size || checkpoint.root != state.root {
             return Err(corrupt("checkpoint", "differs from the stored tree"));
         }
-        let last_bundle = (state.size.0 - 1) / keys::BUNDLE_WIDTH;
-        self.partial_bundle(last_bundle, (state.size.0 - 1) % keys::BUNDLE_WIDTH + 1)?;
-        if self.db.get(keys::bundle_key(last_bundle + 1))?.is_some() {
-            return Err(corrupt("entry bundle", "bundles go beyond the tree size"));
+        let last_span = self.last_span(state.size)?;
+        let last_index = state.size.0 - 1;
+        let last_bundle = last_index / keys::BUNDLE_WIDTH;
+        if self.db.get(keys::span_key(last_bundle + 1))?.is_some() {
+            return Err(corrupt("entry span", "spans go beyond the tree size"));
+        }
+        self.segments.recover(state.size.0, last_span.as_ref())?;
+        let last_entry = self.entry(LeafIndex(last_index))?.expect("below the size");
+        if leaf_hash(&last_entry) != self.stored_leaf(last_index)? {
+            return Err(corrupt(
+                "entry segment",
+                "last entry differs from the last leaf",
+            ));
         }
         Ok(())
+    }
+
+    /// The leaf hash at `index`, read from its level-0 tile.
+    fn stored_leaf(&self, index: u64) -> Result<Hash, StoreError> {
+        let id = isnad_log::TileId {
+            level: 0,
+            index: index / keys::BUNDLE_WIDTH,
+        };
+        let record = self.db.get(keys::tile_key(id))?;
+        let record = record.ok_or_else(|| corrupt("tile", "missing below the tree size"))?;
+        let leaves = keys::decode_tile(&record)?;
+        let position = (index % keys::BUNDLE_WIDTH) as usize;
+        let leaf = leaves.get(position);
+        leaf.copied()
+            .ok_or_else(|| corrupt("tile", "shorter than the tree size implies"))
     }
 
     /// The tiles, read through the cache of upper tiles.
@@ -945,10 +972,228 @@ mod tests {
             damage(&store.db);
             store.db.flush().expect("flush");
         }
-        match Store::open(dir.path()) {
+        check_open_refused(dir.path(), SEGMENT_ENTRIES, expected_problem);
+    }
+
+    /// Opening `dir` fails with `expected_problem` and leaves the segment files as they were.
+    #[track_caller]
+    fn check_open_refused(dir: &Path, entries_per_segment: u64, expected_problem: &str) {
+        let before = segment_files(dir);
+        match Store::open_with(dir, entries_per_segment) {
             Err(StoreError::Corrupt { problem, .. }) => assert_eq!(problem, expected_problem),
             other => panic!("expected a corrupt store, got {other:?}"),
         }
+        assert_eq!(
+            segment_files(dir),
+            before,
+            "the refused open changed no file"
+        );
+    }
+
+    /// Entries per segment file in tests, so that a few hundred entries cross files.
+    const TEST_SEGMENT_ENTRIES: u64 = 512;
+
+    fn segment_path(dir: &Path, segment: u64) -> std::path::PathBuf {
+        dir.join(crate::segments::ENTRIES_DIR)
+            .join(format!("{segment:08}.seg"))
+    }
+
+    /// Every segment file's name and bytes, by name.
+    fn segment_files(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+        let folder = dir.join(crate::segments::ENTRIES_DIR);
+        let mut files: Vec<_> = std::fs::read_dir(folder)
+            .expect("segment folder")
+            .map(|entry| {
+                let entry = entry.expect("folder entry");
+                let bytes = std::fs::read(entry.path()).expect("segment file");
+                (entry.file_name(), bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Appends `batch_lens` to a store with small segment files, and returns its folder.
+    fn small_segments_store(batch_lens: &[u64]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_with(dir.path(), TEST_SEGMENT_ENTRIES).expect("open");
+        append_batches(&store, batch_lens);
+        dir
+    }
+
+    /// Adds `bytes` at the end of segment file `segment`, creating it if needed.
+    fn append_to_segment(dir: &Path, segment: u64, bytes: &[u8]) {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(segment_path(dir, segment))
+            .expect("segment file");
+        file.write_all(bytes).expect("write");
+    }
+
+    /// A framed entry as an append writes it.
+    fn frame(entry: &[u8]) -> Vec<u8> {
+        let mut frame = (entry.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(entry);
+        frame
+    }
+
+    /// Entries beyond the tree size, as an append that crashed between syncing its segment
+    /// writes and making its sled batch durable leaves them, are cut off on reopen: the store
+    /// holds exactly its durable entries, its files are as before, and appends go on.
+    #[track_caller]
+    fn check_recovers(batch_lens: &[u64], damage: impl FnOnce(&Path)) {
+        let dir = small_segments_store(batch_lens);
+        let size: u64 = batch_lens.iter().sum();
+        let before = segment_files(dir.path());
+        damage(dir.path());
+        let store = Store::open_with(dir.path(), TEST_SEGMENT_ENTRIES).expect("reopen");
+        assert_eq!(store.tree_state().size, TreeSize(size));
+        assert_eq!(segment_files(dir.path()), before, "only the torn tail went");
+        append_batches(&store, &[600]);
+        drop(store);
+        let store = Store::open_with(dir.path(), TEST_SEGMENT_ENTRIES).expect("reopen");
+        let end = LeafIndex(size + 600);
+        assert_eq!(
+            store.entries(LeafIndex(0), end).expect("read"),
+            entries(0, size + 600)
+        );
+    }
+
+    #[test]
+    fn reopening_cuts_entries_beyond_the_tree_size() {
+        let extra = frame(b"never committed");
+        check_recovers(&[4, 300, 300], |dir| append_to_segment(dir, 1, &extra));
+        check_recovers(&[4, 300, 300], |dir| append_to_segment(dir, 1, &extra[..7]));
+        check_recovers(&[4, 300, 300], |dir| append_to_segment(dir, 1, &extra[..2]));
+        check_recovers(&[512], |dir| {
+            append_to_segment(dir, 1, b"isnadseg\x01");
+            append_to_segment(dir, 1, &extra);
+        });
+        check_recovers(&[], |dir| append_to_segment(dir, 0, b"isnadseg\x01"));
+        check_recovers(&[100], |dir| {
+            append_to_segment(dir, 0, &extra);
+            append_to_segment(dir, 3, b"isnadseg");
+        });
+    }
+
+    #[test]
+    fn appends_fill_bundles_and_segment_files_in_order() {
+        // Batches that end inside a bundle, on a bundle edge, on a segment edge, and across.
+        let batch_lens = [1, 255, 256, 100, 412, 1_000, 3];
+        let dir = small_segments_store(&batch_lens);
+        let size = batch_lens.iter().sum();
+        let store = Store::open_with(dir.path(), TEST_SEGMENT_ENTRIES).expect("reopen");
+        assert_eq!(
+            store.entries(LeafIndex(0), LeafIndex(size)).expect("read"),
+            entries(0, size)
+        );
+        for index in [0, 255, 256, 511, 512, 1_023, 1_024, size - 1] {
+            let expected = format!("entry {index}").into_bytes();
+            assert_eq!(store.entry(LeafIndex(index)).expect("read"), Some(expected));
+        }
+        let files: Vec<_> = segment_files(dir.path())
+            .into_iter()
+            .map(|(name, bytes)| (name.into_string().expect("UTF-8 name"), bytes.len()))
+            .collect();
+        let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "00000000.seg",
+                "00000001.seg",
+                "00000002.seg",
+                "00000003.seg"
+            ]
+        );
+        // 9 header bytes, then a 4-byte length and the entry per frame.
+        let frames_len = |range: std::ops::Range<u64>| {
+            range
+                .map(|index| 4 + format!("entry {index}").len())
+                .sum::<usize>()
+        };
+        assert_eq!(files[1].1, 9 + frames_len(512..1_024));
+        assert_eq!(files[3].1, 9 + frames_len(1_536..size));
+    }
+
+    #[test]
+    fn reopening_refuses_missing_or_damaged_entries() {
+        let refused = |damage: &dyn Fn(&Path), expected_problem: &str| {
+            let dir = small_segments_store(&[4, 300, 300]);
+            damage(dir.path());
+            check_open_refused(dir.path(), TEST_SEGMENT_ENTRIES, expected_problem);
+        };
+        let rewrite = |dir: &Path, segment: u64, change: &dyn Fn(&mut Vec<u8>)| {
+            let path = segment_path(dir, segment);
+            let mut bytes = std::fs::read(&path).expect("read");
+            change(&mut bytes);
+            std::fs::write(&path, bytes).expect("write");
+        };
+        refused(
+            &|dir| rewrite(dir, 1, &|bytes| bytes.truncate(bytes.len() - 1)),
+            "shorter than the tree size",
+        );
+        refused(
+            &|dir| rewrite(dir, 1, &|bytes| bytes.truncate(9)),
+            "shorter than the tree size",
+        );
+        refused(
+            &|dir| std::fs::remove_file(segment_path(dir, 0)).expect("remove"),
+            "missing below the tree size",
+        );
+        refused(
+            &|dir| std::fs::remove_file(segment_path(dir, 1)).expect("remove"),
+            "missing below the tree size",
+        );
+        refused(
+            &|dir| rewrite(dir, 1, &|bytes| *bytes.last_mut().expect("entry") ^= 1),
+            "last entry differs from the last leaf",
+        );
+        let last_frame_len = 4 + "entry 603".len();
+        refused(
+            &|dir| {
+                rewrite(dir, 1, &|bytes| {
+                    let frame_start = bytes.len() - last_frame_len;
+                    bytes[frame_start] ^= 1;
+                })
+            },
+            "frame length differs from its span",
+        );
+        refused(
+            &|dir| rewrite(dir, 1, &|bytes| bytes[0] ^= 1),
+            "not a segment file",
+        );
+        refused(
+            &|dir| rewrite(dir, 1, &|bytes| bytes[8] = 2),
+            "unknown format version",
+        );
+        refused(
+            &|dir| rewrite(dir, 1, &|bytes| bytes.truncate(5)),
+            "cut header",
+        );
+    }
+
+    #[test]
+    fn a_damaged_entry_below_the_last_is_reported_when_read() {
+        let dir = small_segments_store(&[4, 300]);
+        let path = segment_path(dir.path(), 0);
+        let mut bytes = std::fs::read(&path).expect("read");
+        // The length of entry 0's frame, just after the header.
+        bytes[9] ^= 1;
+        std::fs::write(&path, bytes).expect("write");
+        let store = Store::open_with(dir.path(), TEST_SEGMENT_ENTRIES).expect("reopen");
+        assert!(matches!(
+            store.entry(LeafIndex(0)),
+            Err(StoreError::Corrupt {
+                problem: "frame length differs from its span",
+                ..
+            })
+        ));
+        assert_eq!(
+            store.entry(LeafIndex(1)).expect("read"),
+            Some(b"entry 1".to_vec())
+        );
     }
 
     #[test]
@@ -997,7 +1242,7 @@ mod tests {
         );
         check_reopen_fails(
             |db| {
-                db.remove(keys::bundle_key(1)).expect("remove");
+                db.remove(keys::span_key(1)).expect("remove");
             },
             "missing below the tree size",
         );
