@@ -33,7 +33,7 @@ const MAGIC: &[u8; 8] = b"isnadseg";
 const SEGMENT_VERSION: u8 = 1;
 
 /// Bytes of the header, [`MAGIC`] and the version, before the first frame.
-pub(crate) const HEADER_LEN: u64 = MAGIC.len() as u64 + 1;
+const HEADER_LEN: u64 = MAGIC.len() as u64 + 1;
 
 /// The end of a segment file name, after the segment number.
 const SEGMENT_SUFFIX: &str = ".seg";

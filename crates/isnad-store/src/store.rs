@@ -153,8 +153,9 @@ pub struct Store {
     writer: Mutex<()>,
     /// Full tiles of the upper levels, which every proof reads.
     upper_tiles: UpperTiles,
-    /// Set when a batch was applied but could not be made durable: sled then holds writes
-    /// beyond the durable tree, and only reopening (which recovers from disk) clears that.
+    /// Set when an append failed after it started writing: the segment files or sled may then
+    /// hold writes beyond the durable tree, and only reopening (which recovers from disk)
+    /// clears that.
     broken: AtomicBool,
 }
 
@@ -345,11 +346,12 @@ impl Store {
     /// signs a checkpoint of the new tree with `signer` (its key name is the origin) after
     /// checking that the new tree extends the last signed checkpoint.
     ///
-    /// Durability: all of it is written as one atomic sled batch, then sled is flushed and its
-    /// data file (and any new blob file) is `fdatasync`ed. When this returns `Ok`, the entries,
-    /// the state writes and the checkpoint survive a process crash or a power cut; when it
-    /// returns `Err`, none of them is visible to readers, and a crash recovers either all of the
-    /// batch or none of it.
+    /// Durability: the entries are written to the segment files and `fdatasync`ed first; then
+    /// everything else is written as one atomic sled batch, sled is flushed and its data file
+    /// (and any new blob file) is `fdatasync`ed. When this returns `Ok`, the entries, the state
+    /// writes and the checkpoint survive a process crash or a power cut; when it returns `Err`,
+    /// none of them is visible to readers, and a crash recovers either all of the append or
+    /// none of it (sled's batch decides; entries beyond its size are cut off on open).
     pub fn append(
         &self,
         entries: &[Vec<u8>],
