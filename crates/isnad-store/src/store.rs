@@ -560,6 +560,20 @@ impl Store {
 /// a dropped database's files, and so its lock, open for a short while, which makes reopening
 /// in the same process (a restart in tests) fail without this wait.
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    match open_sled_waiting_for_lock(dir) {
+        Err(StoreError::Sled(sled::Error::Corruption { .. })) if remove_partial_snapshots(dir)? => {
+            // sled 0.34 picks the newest `snap.*` file, even one it was still writing when the
+            // process died (`snap.<lsn>.generating`, renamed only once complete and synced), and
+            // then refuses to open. Such a file is never needed: the log holds every committed
+            // write and an older snapshot, or none, is a valid start for replaying it. The
+            // checks of `check_stored_tree` then confirm that nothing committed was lost.
+            open_sled_waiting_for_lock(dir)
+        }
+        result => result,
+    }
+}
+
+fn open_sled_waiting_for_lock(dir: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new().path(dir).segment_size(SEGMENT_SIZE);
     let deadline = Instant::now() + OPEN_LOCK_WAIT;
     loop {
@@ -573,6 +587,25 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
             result => return Ok(result?),
         }
     }
+}
+
+/// Removes the snapshot files sled 0.34 left half-written (`snap.*.generating`); returns
+/// whether there were any.
+fn remove_partial_snapshots(dir: &Path) -> Result<bool, StoreError> {
+    let mut removed = false;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %path.display(), "removing a snapshot sled left half-written");
+            std::fs::remove_file(&path)?;
+            removed = true;
+        }
+    }
+    Ok(removed)
 }
 
 fn check_append_limits(entries: &[Vec<u8>], state_writes: &[StateWrite]) -> Result<(), StoreError> {
@@ -634,6 +667,21 @@ mod tests {
             outcomes.push(outcome.expect("append succeeds"));
         }
         outcomes
+    }
+
+    #[test]
+    fn a_half_written_sled_snapshot_does_not_stop_the_store_from_opening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let outcomes = append_batches(&Store::open(dir.path()).expect("open"), &[10, 20]);
+        // What a process killed while sled wrote a snapshot leaves behind.
+        let partial = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
+        std::fs::write(&partial, b"half a snapshot").expect("write");
+        let store = Store::open(dir.path()).expect("reopens");
+        assert_eq!(
+            store.tree_state(),
+            outcomes.last().expect("two appends").tree
+        );
+        assert!(!partial.exists(), "the partial snapshot is gone");
     }
 
     #[test]
