@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
@@ -26,25 +26,18 @@ pub fn binary_dir() -> PathBuf {
 }
 
 /// The path of a workspace binary, built once per test process so that it is never stale
-/// (cargo does not rebuild another package's binaries for these tests by itself).
+/// (cargo does not rebuild another package's binaries for these tests by itself). All the
+/// workspace's binaries are built together, as the test command does, so that features
+/// resolve the same way and the build is a no-op when they are fresh.
 pub fn binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(Mutex::default)
-        .lock()
-        .expect("no test panics while building");
-    if !built.iter().any(|b| b == name) {
-        let package = match name {
-            "isnad" => "isnad-cli",
-            other => other,
-        };
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", package, "--bin", name])
+            .args(["build", "--quiet", "--workspace", "--bins"])
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "building {name} failed");
-        built.push(name.to_owned());
-    }
+        assert!(status.success(), "building the workspace's binaries failed");
+    });
     binary_dir().join(name)
 }
 
