@@ -5,7 +5,7 @@
 //!   builders for every signed event they send.
 //! - [`demo`]: plays a whole circuit against a ledger started in this process and prints the
 //!   verdicts an inspector gets, each proven offline with `isnad-client` (`isnad-demo`).
-//! - [`bench`]: the load generator (`isnad-bench`): capture, commission, verification and a
+//! - [`bench`](mod@bench): the load generator (`isnad-bench`): capture, commission, verification and a
 //!   grown log, against a real `isnad-server` process, each figure set against the machine's
 //!   own Ed25519 batch-verification ceiling.
 

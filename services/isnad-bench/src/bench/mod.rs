@@ -141,7 +141,7 @@ impl BenchOptions {
             scale_events: 10_000_000,
             scale_duration_max: Duration::from_secs(1_800),
             growth_lanes: 4,
-            sample_every: Duration::from_secs(15),
+            sample_every: Duration::from_secs(60),
         }
     }
 
