@@ -152,13 +152,13 @@ impl BenchOptions {
             ceiling_duration: Duration::from_secs(1),
             commission_lots: 10,
             capture: CaptureConfig {
-                events: 100_000,
+                events: 60_000,
                 ..BenchOptions::full().capture
             },
             capture_sweep: Vec::new(),
             verify_duration: Duration::from_secs(5),
             scale_events: 300_000,
-            scale_duration_max: Duration::from_secs(30),
+            scale_duration_max: Duration::from_secs(25),
             sample_every: Duration::from_secs(5),
             ..BenchOptions::full()
         }

@@ -31,7 +31,7 @@ pub struct Growth {
     pub events: AtomicU64,
     /// Stop once the log would hold this many entries.
     pub events_target: u64,
-    /// Stop starting new lots after this instant.
+    /// Stop sending after this instant.
     pub deadline: Instant,
     /// One commission in flight at a time: a lot is about 30,000 state writes, and the
     /// server's sequencer stops for good when one group goes over 100,000.
@@ -77,12 +77,26 @@ async fn lane(growth: Arc<Growth>, client: Client) -> anyhow::Result<()> {
         })
         .await
         .context("signing failed")?;
-        for request in requests {
+        for (position, request) in requests.into_iter().enumerate() {
+            // The limits hold within a lot too: a lot is 50,001 events, tens of seconds here.
+            if growth.done() {
+                break;
+            }
             let len = request.len() as u64;
-            client
-                .capture(request)
-                .await
-                .with_context(|| format!("growth lot {number}"))?;
+            // The first request of a lot is its commission.
+            let permit = match position {
+                0 => Some(
+                    growth
+                        .commissioning
+                        .acquire()
+                        .await
+                        .context("never closed")?,
+                ),
+                _ => None,
+            };
+            let sent = client.capture(request).await;
+            drop(permit);
+            sent.with_context(|| format!("growth lot {number}"))?;
             growth.events.fetch_add(len, Ordering::Relaxed);
         }
     }
