@@ -25,8 +25,8 @@ pub use hash::{
 };
 pub use tree::{
     APPEND_LEAVES_MAX, LogError, MID_ROW_HEIGHT, MID_ROW_WIDTH, MemNodeStore, NodeStore,
-    NodeStoreError, NodeWrites, Staged, TILE_HEIGHT, TILE_WIDTH, TREE_SIZE_MAX, TileId, TreeState,
-    append, consistency_proof, inclusion_proof, root,
+    NodeStoreError, NodeWrites, Staged, SubtreeCache, TILE_HEIGHT, TILE_WIDTH, TREE_SIZE_MAX,
+    TileId, TreeState, append, consistency_proof, inclusion_proof, inclusion_proofs, root,
 };
 pub use verify::{
     ProofError, hash_from_bytes, root_from_inclusion_proof, verify_consistency,

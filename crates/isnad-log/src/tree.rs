@@ -14,7 +14,9 @@ use std::error::Error as StdError;
 
 use thiserror::Error;
 
-use crate::hash::{Hash, LeafIndex, TreeSize, empty_root, fold_right_border, perfect_root};
+use crate::hash::{
+    Hash, LeafIndex, TreeSize, empty_root, fold_right_border, node_hash, perfect_root,
+};
 
 /// Tree levels covered by one tile.
 pub const TILE_HEIGHT: u8 = 8;
@@ -200,6 +202,75 @@ pub fn inclusion_proof(
     sibling_path(&mut TileReader::new(store), 0, index.0, size.0)
 }
 
+/// Returns the inclusion proofs of the leaves `indices` in the tree of `size` leaves, in order.
+/// The proofs share the hashes they have in common, computed once: proofs for `n` consecutive
+/// leaves cost O(n + log size) hashes, where one call of [`inclusion_proof`] per leaf costs up
+/// to a tile's width each. With a `cache`, the hashes are also kept for later calls.
+pub fn inclusion_proofs(
+    store: &impl NodeStore,
+    indices: impl IntoIterator<Item = u64>,
+    size: TreeSize,
+    cache: Option<&SubtreeCache>,
+) -> Result<Vec<Vec<Hash>>, LogError> {
+    let mut reader = TileReader::new(store);
+    reader.memo = Some(HashMap::new());
+    reader.shared = cache;
+    indices
+        .into_iter()
+        .map(|index| {
+            if index >= size.0 || size.0 > TREE_SIZE_MAX {
+                return Err(LogError::IndexOutOfRange {
+                    index: LeafIndex(index),
+                    size,
+                });
+            }
+            sibling_path(&mut reader, 0, index, size.0)
+        })
+        .collect()
+}
+
+/// Hashes of perfect subtrees, kept across proofs and shared between threads. A perfect
+/// subtree's hash never changes once its leaves are in the tree, so one computed for any tree
+/// size serves every later one; proofs of leaves near the growing edge of the tree, whose tiles
+/// are partial and have no mid rows, otherwise hash up to a tile's width per level each time.
+///
+/// Only hashes of committed leaves belong here: never use a cache with a store that shows
+/// writes which may still be abandoned. Bounded: emptied when it reaches its capacity.
+#[derive(Debug)]
+pub struct SubtreeCache {
+    hashes: std::sync::Mutex<HashMap<(u32, u64), Hash>>,
+    capacity: usize,
+}
+
+impl SubtreeCache {
+    /// A cache of at most `capacity` hashes.
+    pub fn new(capacity: usize) -> SubtreeCache {
+        SubtreeCache {
+            hashes: std::sync::Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn get(&self, node: (u32, u64)) -> Option<Hash> {
+        self.lock().get(&node).copied()
+    }
+
+    fn insert(&self, node: (u32, u64), hash: Hash) {
+        let mut hashes = self.lock();
+        if hashes.len() >= self.capacity {
+            hashes.clear();
+        }
+        hashes.insert(node, hash);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u32, u64), Hash>> {
+        // A panic elsewhere cannot leave a half-written hash: the map stays usable.
+        self.hashes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Returns the consistency proof from the tree of `size1` leaves to the tree of `size2` leaves
 /// (RFC 9162, section 2.1.4.1), for `0 < size1 <= size2`. The caller must ensure `size2` is not
 /// beyond the stored tree. Costs O(log n) reads.
@@ -295,6 +366,10 @@ struct TileReader<'a, S> {
     store: &'a S,
     cache: HashMap<TileId, Vec<Hash>>,
     mid_rows: HashMap<TileId, Option<Vec<Hash>>>,
+    /// Perfect subtree hashes by (level, index), kept when several proofs share them.
+    memo: Option<HashMap<(u32, u64), Hash>>,
+    /// The same, kept across calls.
+    shared: Option<&'a SubtreeCache>,
 }
 
 impl<'a, S: NodeStore> TileReader<'a, S> {
@@ -303,6 +378,8 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
             store,
             cache: HashMap::new(),
             mid_rows: HashMap::new(),
+            memo: None,
+            shared: None,
         }
     }
 
@@ -359,6 +436,59 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
     /// The hash of perfect subtree (`level`, `index`): the `2^(level % 8)` hashes under it in its
     /// tile, hashed up, or fewer from the tile's mid row when the subtree reaches it.
     fn perfect_hash(&mut self, level: u32, index: u64) -> Result<Hash, LogError> {
+        if level % u32::from(TILE_HEIGHT) == 0 {
+            return self.tile_hash(level, index);
+        }
+        let Some(memo) = &self.memo else {
+            return self.tile_hash(level, index);
+        };
+        if let Some(hash) = memo.get(&(level, index)) {
+            return Ok(*hash);
+        }
+        if let Some(hash) = self.shared.and_then(|shared| shared.get((level, index))) {
+            if let Some(memo) = &mut self.memo {
+                memo.insert((level, index), hash);
+            }
+            return Ok(hash);
+        }
+        // Built from its two halves, each kept, so that the proofs sharing this reader hash
+        // every node once; a full tile's mid row still shortcuts the lower levels.
+        let hash = if level % u32::from(TILE_HEIGHT) >= MID_ROW_HEIGHT
+            && self.has_mid_row(level, index)?
+        {
+            self.tile_hash(level, index)?
+        } else {
+            let left = self.perfect_hash(level - 1, index << 1)?;
+            let right = self.perfect_hash(level - 1, (index << 1) | 1)?;
+            node_hash(&left, &right)
+        };
+        if let Some(memo) = &mut self.memo {
+            memo.insert((level, index), hash);
+        }
+        if let Some(shared) = self.shared {
+            shared.insert((level, index), hash);
+        }
+        Ok(hash)
+    }
+
+    /// Whether the tile holding perfect subtree (`level`, `index`) has a mid row.
+    fn has_mid_row(&mut self, level: u32, index: u64) -> Result<bool, LogError> {
+        let id = Self::tile_of(level, index);
+        Ok(self.mid_row(id)?.is_some())
+    }
+
+    /// The tile holding the hashes under perfect subtree (`level`, `index`).
+    fn tile_of(level: u32, index: u64) -> TileId {
+        let tile_level = level / u32::from(TILE_HEIGHT);
+        let height = level % u32::from(TILE_HEIGHT);
+        TileId {
+            level: u8::try_from(tile_level).expect("tree levels stay below 64"),
+            index: (index << height) / TILE_WIDTH as u64,
+        }
+    }
+
+    /// [`TileReader::perfect_hash`] computed from its tile alone.
+    fn tile_hash(&mut self, level: u32, index: u64) -> Result<Hash, LogError> {
         let tile_level = level / u32::from(TILE_HEIGHT);
         let height = level % u32::from(TILE_HEIGHT);
         let first = index << height;
@@ -541,5 +671,85 @@ mod tests {
         ));
         let (store, state) = tree(5);
         assert!(append(&store, &state, &vec![[0; 32]; APPEND_LEAVES_MAX]).is_ok());
+    }
+
+    /// The tiles of a store without their mid rows, as a store that does not keep them.
+    struct WithoutMidRows<'a>(&'a MemNodeStore);
+
+    impl NodeStore for WithoutMidRows<'_> {
+        fn read_tile(&self, id: TileId) -> Result<Option<Vec<Hash>>, NodeStoreError> {
+            self.0.read_tile(id)
+        }
+    }
+
+    fn check_proofs_together(store: &impl NodeStore, window: std::ops::Range<u64>, size: u64) {
+        let together =
+            inclusion_proofs(store, window.clone(), TreeSize(size), None).expect("proofs");
+        assert_eq!(together.len() as u64, window.end - window.start);
+        for (index, proof) in window.zip(together) {
+            let alone = inclusion_proof(store, LeafIndex(index), TreeSize(size)).expect("proof");
+            assert_eq!(proof, alone, "leaf {index} of {size}");
+        }
+    }
+
+    #[test]
+    fn proofs_of_neighbours_together_equal_proofs_one_by_one() {
+        // Partial and full tiles, with and without mid rows, at both tile levels.
+        for size in [1u64, 2, 3, 255, 256, 257, 511, 4_113, 65_536 + 700] {
+            let (store, _) = tree(size);
+            let windows = [
+                0..size.min(300),
+                size / 2..(size / 2 + 40).min(size),
+                size.saturating_sub(300)..size,
+            ];
+            for window in windows {
+                check_proofs_together(&store, window.clone(), size);
+                check_proofs_together(&WithoutMidRows(&store), window, size);
+            }
+            // Against an older size the tiles hold more than that tree.
+            let older = size.div_ceil(2);
+            check_proofs_together(&store, older.saturating_sub(50)..older, older);
+        }
+    }
+
+    #[test]
+    fn proofs_of_leaves_outside_the_tree_are_refused() {
+        let (store, _) = tree(10);
+        check(
+            inclusion_proofs(&store, 5..11, TreeSize(10), None).map(|_| Vec::new()),
+            "IndexOutOfRange",
+        );
+        assert!(
+            inclusion_proofs(&store, 4..4, TreeSize(10), None)
+                .expect("empty")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_shared_cache_serves_later_and_larger_trees() {
+        for capacity in [3, 1 << 16] {
+            let cache = SubtreeCache::new(capacity);
+            let (mut store, mut state) = tree(300);
+            let mut next = 300u64;
+            for grow in [1u64, 17, 200, 4_000] {
+                let size = state.size.0;
+                let window = size.saturating_sub(120)..size;
+                let cached = inclusion_proofs(&store, window.clone(), state.size, Some(&cache))
+                    .expect("proofs");
+                for (index, proof) in window.zip(cached) {
+                    let alone =
+                        inclusion_proof(&store, LeafIndex(index), state.size).expect("proof");
+                    assert_eq!(proof, alone, "leaf {index} of {size}, capacity {capacity}");
+                }
+                let leaves: Vec<Hash> = (next..next + grow)
+                    .map(|index| leaf_hash(&index.to_be_bytes()))
+                    .collect();
+                next += grow;
+                let (grown, writes) = append(&store, &state, &leaves).expect("append");
+                store.apply(writes);
+                state = grown;
+            }
+        }
     }
 }

@@ -410,10 +410,12 @@ impl Sequencer {
         };
         // Durability: `Store::append` returned only after the batch was flushed and fdatasync'ed,
         // so every receipt sent below names entries that survive a crash or power loss.
+        let appended = Appended::new(&self.store, base, &entries, &published);
         for (job, outcome) in group.into_iter().zip(outcomes) {
-            let answer = match outcome {
-                Ok(placements) => receipts(&self.store, &published, &placements),
-                Err(error) => Err(error),
+            let answer = match (outcome, &appended) {
+                (Ok(placements), Ok(appended)) => receipts(&self.store, appended, &placements),
+                (Ok(_), Err(error)) => Err(LedgerError::Storage(error.to_string())),
+                (Err(error), _) => Err(error),
             };
             // The caller may have gone away; its events are committed all the same.
             let _ = job.reply.send(answer);
@@ -518,20 +520,52 @@ fn same_event(entry: &[u8], checked: &CheckedEvent) -> bool {
     }
 }
 
+/// What one group appended, for its receipts: the leaf hashes and inclusion proofs of its
+/// entries, computed together (neighbouring leaves share most of their proofs).
+struct Appended<'a> {
+    base: u64,
+    leaf_hashes: Vec<isnad_log::Hash>,
+    proofs: Vec<Vec<isnad_log::Hash>>,
+    published: &'a Published,
+}
+
+impl<'a> Appended<'a> {
+    fn new(
+        store: &Store,
+        base: u64,
+        entries: &[Vec<u8>],
+        published: &'a Published,
+    ) -> Result<Appended<'a>, LedgerError> {
+        let end = base + entries.len() as u64;
+        Ok(Appended {
+            base,
+            leaf_hashes: entries.iter().map(|e| isnad_log::leaf_hash(e)).collect(),
+            proofs: store.inclusion_proofs(base..end, published.tree.size)?,
+            published,
+        })
+    }
+
+    fn receipt(&self, index: u64) -> pb::Receipt {
+        let position = (index - self.base) as usize;
+        pb::Receipt {
+            leaf_index: index,
+            leaf_hash: self.leaf_hashes[position].to_vec(),
+            tree_size: self.published.tree.size.0,
+            inclusion_proof: self.proofs[position].iter().map(|h| h.to_vec()).collect(),
+            checkpoint: self.published.checkpoint.clone(),
+        }
+    }
+}
+
 fn receipts(
     store: &Store,
-    published: &Published,
+    appended: &Appended<'_>,
     placements: &[Placement],
 ) -> Result<Vec<pb::Receipt>, LedgerError> {
     placements
         .iter()
         .map(|placement| match *placement {
-            Placement::New(index) => receipt(
-                store,
-                index,
-                published.tree.size.0,
-                published.checkpoint.clone(),
-            ),
+            Placement::New(index) => Ok(appended.receipt(index)),
             Placement::Existing(index) => original_receipt(store, index),
         })
         .collect()

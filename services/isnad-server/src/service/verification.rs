@@ -262,27 +262,41 @@ fn within(indexes: Vec<u64>, size: u64) -> Vec<u64> {
     indexes.into_iter().filter(|&i| i < size).collect()
 }
 
-/// Entries with inclusion proofs against the tree of `size`.
+/// Entries with inclusion proofs against the tree of `size`, the proofs computed together.
 fn proven_entries(
     store: &Store,
     indexes: &[u64],
     size: u64,
 ) -> Result<Vec<pb::ProvenEntry>, LedgerError> {
-    indexes
+    let entries = indexes
         .iter()
-        .map(|&index| {
-            let entry = store
-                .entry(LeafIndex(index))?
-                .ok_or_else(|| LedgerError::Storage(format!("entry {index} is missing")))?;
-            Ok(pb::ProvenEntry {
-                index,
-                entry,
-                inclusion_proof: hashes_to_wire(
-                    &store.inclusion_proof(LeafIndex(index), TreeSize(size))?,
-                ),
-            })
+        .map(|&index| Ok((index, read_entry(store, index)?)))
+        .collect::<Result<Vec<_>, LedgerError>>()?;
+    prove(store, entries, size)
+}
+
+fn read_entry(store: &Store, index: u64) -> Result<Vec<u8>, LedgerError> {
+    store
+        .entry(LeafIndex(index))?
+        .ok_or_else(|| LedgerError::Storage(format!("entry {index} is missing")))
+}
+
+/// `entries` (index, bytes) with their inclusion proofs against the tree of `size`.
+fn prove(
+    store: &Store,
+    entries: Vec<(u64, Vec<u8>)>,
+    size: u64,
+) -> Result<Vec<pb::ProvenEntry>, LedgerError> {
+    let proofs = store.inclusion_proofs(entries.iter().map(|(index, _)| *index), TreeSize(size))?;
+    Ok(entries
+        .into_iter()
+        .zip(proofs)
+        .map(|((index, entry), proof)| pb::ProvenEntry {
+            index,
+            entry,
+            inclusion_proof: hashes_to_wire(&proof),
         })
-        .collect()
+        .collect())
 }
 
 /// The whole verification answer, read against one published tree.
@@ -325,13 +339,14 @@ fn answer_verify(
     let mut all: Vec<u64> = events.iter().chain(&authorizations).copied().collect();
     all.sort_unstable();
     all.dedup();
-    let history = all
+    let mut entries: std::collections::BTreeMap<u64, Vec<u8>> = std::collections::BTreeMap::new();
+    for &index in &all {
+        entries.insert(index, read_entry(store, index)?);
+    }
+    let history = entries
         .iter()
-        .map(|&index| {
-            let entry = store
-                .entry(LeafIndex(index))?
-                .ok_or_else(|| LedgerError::Storage(format!("entry {index} is missing")))?;
-            decode_history_entry(index, &entry)
+        .map(|(&index, entry)| {
+            decode_history_entry(index, entry)
                 .map_err(|e| LedgerError::Storage(format!("entry {index}: {e}")))
         })
         .collect::<Result<Vec<HistoryEntry>, LedgerError>>()?;
@@ -344,7 +359,13 @@ fn answer_verify(
         .map(|r| wire::reason_code_to_wire(*r) as i32)
         .collect();
     response.state = verdict.state.as_ref().map(wire::unit_view_to_wire);
-    response.history = proven_entries(store, &events, size)?;
-    response.authorizations = proven_entries(store, &authorizations, size)?;
+    let take = |indexes: &[u64]| -> Vec<(u64, Vec<u8>)> {
+        indexes
+            .iter()
+            .map(|index| (*index, entries[index].clone()))
+            .collect()
+    };
+    response.history = prove(store, take(&events), size)?;
+    response.authorizations = prove(store, take(&authorizations), size)?;
     Ok(response)
 }
