@@ -10,6 +10,11 @@
 //! serves every smaller tree size.
 
 use std::collections::{BTreeMap, HashMap};
+
+/// Node and tile positions are small integers the log computes, never chosen by a client: a
+/// fast hasher without flooding protection is safe for them.
+type FastHash = foldhash::fast::FixedState;
+type NodeMap<V> = HashMap<(u32, u64), V, FastHash>;
 use std::error::Error as StdError;
 
 use thiserror::Error;
@@ -213,7 +218,7 @@ pub fn inclusion_proofs(
     cache: Option<&SubtreeCache>,
 ) -> Result<Vec<Vec<Hash>>, LogError> {
     let mut reader = TileReader::new(store);
-    reader.memo = Some(HashMap::new());
+    reader.memo = Some(NodeMap::default());
     reader.shared = cache;
     indices
         .into_iter()
@@ -238,7 +243,7 @@ pub fn inclusion_proofs(
 /// writes which may still be abandoned. Bounded: emptied when it reaches its capacity.
 #[derive(Debug)]
 pub struct SubtreeCache {
-    hashes: std::sync::Mutex<HashMap<(u32, u64), Hash>>,
+    hashes: std::sync::Mutex<NodeMap<Hash>>,
     capacity: usize,
 }
 
@@ -246,7 +251,7 @@ impl SubtreeCache {
     /// A cache of at most `capacity` hashes.
     pub fn new(capacity: usize) -> SubtreeCache {
         SubtreeCache {
-            hashes: std::sync::Mutex::new(HashMap::new()),
+            hashes: std::sync::Mutex::new(NodeMap::default()),
             capacity,
         }
     }
@@ -263,7 +268,7 @@ impl SubtreeCache {
         hashes.insert(node, hash);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u32, u64), Hash>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, NodeMap<Hash>> {
         // A panic elsewhere cannot leave a half-written hash: the map stays usable.
         self.hashes
             .lock()
@@ -348,7 +353,7 @@ fn sibling_path(
     size: u64,
 ) -> Result<Vec<Hash>, LogError> {
     let top = u64::BITS - (size - 1).leading_zeros();
-    let mut path = Vec::new();
+    let mut path = Vec::with_capacity((top - level.min(top)) as usize);
     for sibling_level in level..top {
         let node = index >> (sibling_level - level);
         let start = (node ^ 1) << sibling_level;
@@ -364,10 +369,10 @@ fn sibling_path(
 /// at several levels.
 struct TileReader<'a, S> {
     store: &'a S,
-    cache: HashMap<TileId, Vec<Hash>>,
-    mid_rows: HashMap<TileId, Option<Vec<Hash>>>,
+    cache: HashMap<TileId, Vec<Hash>, FastHash>,
+    mid_rows: HashMap<TileId, Option<Vec<Hash>>, FastHash>,
     /// Perfect subtree hashes by (level, index), kept when several proofs share them.
-    memo: Option<HashMap<(u32, u64), Hash>>,
+    memo: Option<NodeMap<Hash>>,
     /// The same, kept across calls.
     shared: Option<&'a SubtreeCache>,
 }
@@ -376,8 +381,8 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
     fn new(store: &'a S) -> Self {
         TileReader {
             store,
-            cache: HashMap::new(),
-            mid_rows: HashMap::new(),
+            cache: HashMap::default(),
+            mid_rows: HashMap::default(),
             memo: None,
             shared: None,
         }
@@ -436,7 +441,9 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
     /// The hash of perfect subtree (`level`, `index`): the `2^(level % 8)` hashes under it in its
     /// tile, hashed up, or fewer from the tile's mid row when the subtree reaches it.
     fn perfect_hash(&mut self, level: u32, index: u64) -> Result<Hash, LogError> {
-        if level % u32::from(TILE_HEIGHT) == 0 {
+        let tile_row = level.is_multiple_of(u32::from(TILE_HEIGHT));
+        // A leaf hash is one read from its tile, and there are too many to keep.
+        if level == 0 {
             return self.tile_hash(level, index);
         }
         let Some(memo) = &self.memo else {
@@ -453,8 +460,10 @@ impl<'a, S: NodeStore> TileReader<'a, S> {
         }
         // Built from its two halves, each kept, so that the proofs sharing this reader hash
         // every node once; a full tile's mid row still shortcuts the lower levels.
-        let hash = if level % u32::from(TILE_HEIGHT) >= MID_ROW_HEIGHT
-            && self.has_mid_row(level, index)?
+        // A hash stored in a tile row above the leaves is read, not rebuilt; kept all the same,
+        // since every proof reads the same few upper tiles.
+        let hash = if tile_row
+            || level % u32::from(TILE_HEIGHT) >= MID_ROW_HEIGHT && self.has_mid_row(level, index)?
         {
             self.tile_hash(level, index)?
         } else {
