@@ -343,8 +343,18 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
+            let started = std::time::Instant::now();
+            let requests = group.len();
             match self.commit_group(group) {
-                Ok(deferred) => carried = deferred,
+                Ok(deferred) => {
+                    tracing::debug!(
+                        requests = requests - deferred.len(),
+                        events,
+                        micros = started.elapsed().as_micros() as u64,
+                        "group committed"
+                    );
+                    carried = deferred;
+                }
                 Err(error) => {
                     // A failed write leaves the on-disk state unknown to this process: stop
                     // taking writes; a restart recovers from what is durable.

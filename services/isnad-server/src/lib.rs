@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use isnad_proto::pb;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 use crate::ledger::Ledger;
 use crate::service::capture::{CaptureService, RegistryService};
@@ -92,7 +92,10 @@ pub async fn run(
             pb::log_server::LogServer::new(LogService::new(ledger.clone()))
                 .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), {
+        // TCP_NODELAY on every accepted connection: tonic applies its own `tcp_nodelay` only
+        // to sockets it binds itself, and with Nagle on, a small answer waited for the client's
+        // delayed ACK (about 40 ms per single-event capture, which capped them near 1,300/s).
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), {
             let ledger = ledger.clone();
             async move {
                 shutdown.await;
