@@ -92,10 +92,7 @@ pub async fn run(
             pb::log_server::LogServer::new(LogService::new(ledger.clone()))
                 .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
-        // TCP_NODELAY on every accepted connection: tonic applies its own `tcp_nodelay` only
-        // to sockets it binds itself, and with Nagle on, a small answer waited for the client's
-        // delayed ACK (about 40 ms per single-event capture, which capped them near 1,300/s).
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), {
+        .serve_with_incoming_shutdown(incoming(listener), {
             let ledger = ledger.clone();
             async move {
                 shutdown.await;
@@ -106,4 +103,29 @@ pub async fn run(
     ledger.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The connections accepted on `listener`, with `TCP_NODELAY` set on each: tonic applies its
+/// own `tcp_nodelay` only to sockets it binds itself, and with Nagle's algorithm on, a small
+/// answer waited for the client's delayed ACK (about 40 ms per single-event capture, which
+/// capped them near 1,300 a second).
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_do_not_wait_for_acks() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut accepted = incoming(listener);
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let stream = accepted.next().await.unwrap().unwrap();
+        assert!(stream.nodelay().unwrap(), "TCP_NODELAY is not set");
+    }
 }
