@@ -10,11 +10,6 @@
 //! serves every smaller tree size.
 
 use std::collections::{BTreeMap, HashMap};
-
-/// Node and tile positions are small integers the log computes, never chosen by a client: a
-/// fast hasher without flooding protection is safe for them.
-type FastHash = foldhash::fast::FixedState;
-type NodeMap<V> = HashMap<(u32, u64), V, FastHash>;
 use std::error::Error as StdError;
 
 use thiserror::Error;
@@ -206,6 +201,11 @@ pub fn inclusion_proof(
     }
     sibling_path(&mut TileReader::new(store), 0, index.0, size.0)
 }
+
+/// Node and tile positions are small integers the log computes, never chosen by a client: a
+/// fast hasher without flooding protection is safe for them.
+type FastHash = foldhash::fast::FixedState;
+type NodeMap<V> = HashMap<(u32, u64), V, FastHash>;
 
 /// Returns the inclusion proofs of the leaves `indices` in the tree of `size` leaves, in order.
 /// The proofs share the hashes they have in common, computed once: proofs for `n` consecutive
