@@ -94,13 +94,14 @@ impl Ledger {
         let checkpoint = store.latest_checkpoint()?.ok_or_else(|| {
             LedgerError::Storage("the store has entries but no checkpoint".into())
         })?;
+        let last_recorded_unix_ms = last_recorded_unix_ms(&store, tree.size)?;
         let (published_tx, published) = watch::channel(Published { tree, checkpoint });
         let (jobs, jobs_rx) = mpsc::channel(SEQUENCER_QUEUE_MAX);
         let sequencer = Sequencer {
             store: store.clone(),
             signer,
             published: published_tx,
-            last_recorded_unix_ms: 0,
+            last_recorded_unix_ms,
         };
         std::thread::Builder::new()
             .name("isnad-sequencer".into())
@@ -303,6 +304,19 @@ pub fn now_unix_ms() -> i64 {
     system + CLOCK_SKEW_MS.load(Ordering::Relaxed)
 }
 
+/// The recorded time of the log's last entry: the sequencer's clock starts there, so that
+/// recorded time never goes backwards across a restart, even when the system clock did (or a
+/// previous run's clock was ahead).
+fn last_recorded_unix_ms(store: &Store, size: TreeSize) -> Result<i64, LedgerError> {
+    let Some(last) = size.0.checked_sub(1) else {
+        return Ok(0);
+    };
+    let entry = stored_entry(store, last)?;
+    let decoded = envelope::decode_entry(&entry)
+        .map_err(|e| LedgerError::Storage(format!("entry {last} does not decode: {e}")))?;
+    Ok(decoded.recorded_unix_ms)
+}
+
 /// The single writer.
 struct Sequencer {
     store: Arc<Store>,
@@ -418,9 +432,13 @@ impl Sequencer {
                 checkpoint: outcome.checkpoint,
             }
         };
+        let appended = Appended::new(&self.store, base, &entries, &published);
+        // Publish, then answer: every read that starts after a client holds a receipt of size
+        // N answers from a tree of at least N (readers take the published tree, never the
+        // store's own size). Publishing after the answers let a fast client read N-1.
+        self.published.send_replace(published.clone());
         // Durability: `Store::append` returned only after the batch was flushed and fdatasync'ed,
         // so every receipt sent below names entries that survive a crash or power loss.
-        let appended = Appended::new(&self.store, base, &entries, &published);
         for (job, outcome) in group.into_iter().zip(outcomes) {
             let answer = match (outcome, &appended) {
                 (Ok(placements), Ok(appended)) => receipts(&self.store, appended, &placements),
@@ -430,7 +448,6 @@ impl Sequencer {
             // The caller may have gone away; its events are committed all the same.
             let _ = job.reply.send(answer);
         }
-        self.published.send_replace(published);
         Ok(deferred)
     }
 }
