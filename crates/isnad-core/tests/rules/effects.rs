@@ -78,8 +78,8 @@ pub enum Effect {
     Kept(&'static Effect),
 }
 
-/// Checks that each effect shows in `after` and, unless kept, did not show in `before`:
-/// the state before `event` was applied at log index `index`.
+/// Checks that each effect shows in the scenario's state and, unless kept, did not show in
+/// `before`, the state before `event` was applied at log index `index`.
 #[track_caller]
 pub fn check_effects(
     name: &str,
