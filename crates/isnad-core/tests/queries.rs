@@ -3,7 +3,7 @@
 
 use isnad_core::event::{DecommissionReason, Item, Payload, ReasonCode};
 use isnad_core::queries::{self, HistoryIndexes};
-use isnad_core::rules::{Context, apply};
+use isnad_core::rules::{ApplyError, Context, RejectCode, apply};
 use isnad_core::scan::parse_scan;
 use isnad_core::state::{MemState, Overlay};
 use isnad_core::testkit::{Scenario, TICK_MS, Who, serial, sscc_number};
@@ -124,6 +124,7 @@ fn recall_marks_the_lot_and_units_resolve_it_on_read() {
     let units = queries::lot_units(&scenario.state, &lot, None, 100, scenario.clock_unix_ms)
         .expect("memory");
     assert!(units.iter().all(|unit| unit.status == UnitStatus::Recalled));
+    assert_eq!(units.len(), 50, "every unit of the lot is listed");
 }
 
 #[test]
@@ -367,17 +368,29 @@ fn an_overlay_lets_a_group_see_its_own_effects_and_roll_one_back() {
         .expect("memory")
         .expect("commissioned");
     assert_eq!(unit.status, UnitStatus::Active);
-    let again = apply(&overlay, &commission, &context(2));
-    assert!(
-        again.is_err(),
-        "the commission's id is taken within the group"
-    );
+    match apply(&overlay, &commission, &context(2)) {
+        Err(ApplyError::Rejected(rejection)) => assert_eq!(
+            rejection.code,
+            RejectCode::DuplicateEventId,
+            "the commission's id is taken within the group"
+        ),
+        other => panic!("a second commission with the same id: {other:?}"),
+    }
     let mut committed = base.clone();
     committed.apply(&overlay.into_writes());
-    assert!(
-        queries::unit(&committed, &scenario.unit("SN1"), 0)
-            .expect("memory")
-            .is_some()
+    let unit = queries::unit(&committed, &scenario.unit("SN1"), scenario.clock_unix_ms)
+        .expect("memory")
+        .expect("the commission is committed");
+    assert_eq!(
+        unit.status,
+        UnitStatus::Active,
+        "the rolled-back ship is gone"
+    );
+    assert_eq!(unit.holder, scenario.manufacturer.party);
+    assert_eq!(
+        queries::shipment(&committed, &ship.id).expect("memory"),
+        None,
+        "the rolled-back ship wrote nothing"
     );
 }
 

@@ -1,5 +1,5 @@
-//! Known-answer tests: the transparency-dev Merkle proof vectors, read from the shared design
-//! folder (`../shared/vectors/merkle` beside the repository), `wantErr` cases included.
+//! Known-answer tests: the transparency-dev Merkle proof vectors, vendored in `tests/data/merkle`
+//! (source, commit and license in its README), `wantErr` cases included.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,10 +13,7 @@ use isnad_log::{
 };
 use serde_json::Value;
 
-const VECTORS_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/vectors/merkle"
-);
+const VECTORS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/merkle");
 
 /// Vector files at the pinned upstream commit; a lower count means the folder moved.
 const VECTOR_FILES_MIN: usize = 190;
