@@ -51,8 +51,9 @@ pub(super) fn parse_element_string(text: &str, hints: Hints) -> Result<Collector
     while offset < text.len() {
         let rest = &text[offset..];
         if let Some(after) = rest.strip_prefix(GROUP_SEPARATOR) {
-            // A separator after a predefined-length value is allowed (General Specifications,
-            // section 7.8.5), a second one in a row is an empty element.
+            // A separator after a predefined-length value is superfluous but harmless (the
+            // General Specifications' concatenation rules only require one after a
+            // variable-length value); a second one in a row is an empty element.
             if after_separator {
                 let position = text[..offset].chars().count();
                 return Err(Problem::EmptyElement { position }.into());

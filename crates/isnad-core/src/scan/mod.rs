@@ -92,22 +92,40 @@ enum Carries {
     Other,
 }
 
-/// The identifiers the parser knows (GS1 General Specifications, section 5.1.2, symbology
-/// identifiers; GS1 Digital Link URIs go in plain QR Code and Data Matrix, without FNC1).
-/// The letter's case is part of the identifier: `]e0` is GS1 DataBar, `]E0` EAN-13.
+/// A symbology identifier the parser knows.
+#[derive(Debug)]
+struct Symbology {
+    id: &'static str,
+    /// The symbol, in words.
+    symbol: &'static str,
+    carries: Carries,
+}
+
+const fn symbology(id: &'static str, symbol: &'static str, carries: Carries) -> Symbology {
+    Symbology {
+        id,
+        symbol,
+        carries,
+    }
+}
+
+/// The identifiers the parser knows (GS1 General Specifications, section 5: each GS1 data
+/// carrier's symbology identifier; GS1 Digital Link URIs go in plain QR Code and Data Matrix,
+/// without FNC1). The letter's case is part of the identifier: `]e0` is GS1 DataBar, `]E0`
+/// EAN-13.
 // One line per identifier reads as the table it is.
 #[rustfmt::skip]
-const SYMBOLOGIES: &[(&str, &str, Carries)] = &[
-    ("]C1", "GS1-128", Carries::ElementStrings),
-    ("]e0", "GS1 DataBar", Carries::ElementStrings),
-    ("]d2", "GS1 DataMatrix", Carries::ElementStrings),
-    ("]Q3", "GS1 QR Code", Carries::ElementStrings),
-    ("]J1", "GS1 DotCode", Carries::ElementStrings),
-    ("]Q1", "plain QR Code", Carries::Uri),
-    ("]d1", "plain Data Matrix", Carries::Uri),
-    ("]E0", "EAN-13 or UPC", Carries::Other),
-    ("]E4", "EAN-8", Carries::Other),
-    ("]I1", "ITF-14", Carries::Other),
+const SYMBOLOGIES: &[Symbology] = &[
+    symbology("]C1", "GS1-128", Carries::ElementStrings),
+    symbology("]e0", "GS1 DataBar", Carries::ElementStrings),
+    symbology("]d2", "GS1 DataMatrix", Carries::ElementStrings),
+    symbology("]Q3", "GS1 QR Code", Carries::ElementStrings),
+    symbology("]J1", "GS1 DotCode", Carries::ElementStrings),
+    symbology("]Q1", "plain QR Code", Carries::Uri),
+    symbology("]d1", "plain Data Matrix", Carries::Uri),
+    symbology("]E0", "EAN-13 or UPC", Carries::Other),
+    symbology("]E4", "EAN-8", Carries::Other),
+    symbology("]I1", "ITF-14", Carries::Other),
 ];
 
 /// Parses a scan in any of the three forms. See the module documentation for what is refused.
@@ -125,16 +143,16 @@ pub fn parse_scan(input: &str) -> Result<Scan, ScanError> {
     } else {
         Carries::ElementStrings
     };
-    if let Some((found, symbol, carries)) = symbology
-        && carries != carried
+    if let Some(symbology) = symbology
+        && symbology.carries != carried
     {
         let carried = match carried {
             Carries::Uri => "a Digital Link URI",
             Carries::ElementStrings | Carries::Other => "GS1 element strings",
         };
         return Err(Problem::WrongSymbology {
-            found: found.to_owned(),
-            symbol,
+            found: symbology.id.to_owned(),
+            symbol: symbology.symbol,
             carried,
         }
         .into());
@@ -156,8 +174,7 @@ pub fn parse_scan(input: &str) -> Result<Scan, ScanError> {
 }
 
 /// The symbology identifier at the start of `text`, if any, and the rest.
-#[allow(clippy::type_complexity)]
-fn split_symbology(text: &str) -> Result<(Option<(&str, &'static str, Carries)>, &str), ScanError> {
+fn split_symbology(text: &str) -> Result<(Option<&'static Symbology>, &str), ScanError> {
     if !text.starts_with(']') {
         return Ok((None, text));
     }
@@ -169,8 +186,8 @@ fn split_symbology(text: &str) -> Result<(Option<(&str, &'static str, Carries)>,
         }
         .into());
     };
-    if let Some(&(_, symbol, carries)) = SYMBOLOGIES.iter().find(|(id, ..)| *id == found) {
-        return Ok((Some((found, symbol, carries)), &text[3..]));
+    if let Some(symbology) = SYMBOLOGIES.iter().find(|s| s.id == found) {
+        return Ok((Some(symbology), &text[3..]));
     }
     let flipped: String = found
         .chars()
@@ -182,13 +199,13 @@ fn split_symbology(text: &str) -> Result<(Option<(&str, &'static str, Carries)>,
             }
         })
         .collect();
-    if let Some(&(expected, ..)) = SYMBOLOGIES
+    if let Some(symbology) = SYMBOLOGIES
         .iter()
-        .find(|(id, _, carries)| *id == flipped && *carries != Carries::Other)
+        .find(|s| s.id == flipped && s.carries != Carries::Other)
     {
         return Err(Problem::SymbologyCase {
             found: found.to_owned(),
-            expected,
+            expected: symbology.id,
         }
         .into());
     }
