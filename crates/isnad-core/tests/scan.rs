@@ -192,8 +192,20 @@ fn element_string_refusals() {
         refused(Some("250"), "needs a GTIN (01) and a serial (21)"),
     );
     check("2547", refused(Some("254"), "needs a GLN (414)"));
+    // Exclusive AIs: a serial and a third-party serial, a GTIN and a content GTIN.
     check(
-        &format!("01{GTIN}0200614141000036"),
+        &format!("01{GTIN}21A{GS}235B"),
+        refused(
+            Some("21"),
+            "AI (21) serial cannot stand with AI (235) in one scan",
+        ),
+    );
+    check(
+        &format!("00{SSCC}01{GTIN}02{GTIN}3712"),
+        refused(Some("01"), "cannot stand with AI (02)"),
+    );
+    check(
+        &format!("00{SSCC}0200614141000036"),
         refused(Some("02"), "needs a count (37)"),
     );
     // Values.

@@ -2,7 +2,8 @@
 //!
 //! Lengths, character sets and requisite AIs follow the GS1 Barcode Syntax Dictionary
 //! (`gs1-syntax-dictionary.txt`, which restates the GS1 General Specifications, section 3.2, in
-//! machine-readable form): `req=` there is [`AiSpec::requires`] here.
+//! machine-readable form): `req=` there is [`AiSpec::requires`] here, `ex=` is
+//! [`AiSpec::excludes`].
 
 use crate::gs1::{Gs1Date, Gs1Error, Gtin, is_charset82};
 
@@ -49,6 +50,8 @@ pub(super) struct AiSpec {
     requires: &'static [&'static [&'static str]],
     /// The requisite in words, for the error message.
     needs: &'static str,
+    /// AIs that must not stand in the same scan (the dictionary's `ex=`).
+    excludes: &'static [&'static str],
 }
 
 const fn spec(
@@ -66,6 +69,7 @@ const fn spec(
         field,
         requires: &[],
         needs: "",
+        excludes: &[],
     }
 }
 
@@ -80,6 +84,10 @@ impl AiSpec {
             needs,
             ..self
         }
+    }
+
+    const fn excludes(self, excludes: &'static [&'static str]) -> AiSpec {
+        AiSpec { excludes, ..self }
     }
 }
 
@@ -101,7 +109,7 @@ pub(super) const AIS: &[AiSpec] = {
     use ValueLength::{Fixed, Variable};
     &[
         spec("00", "SSCC", Fixed(18), "18 digits", Sscc),
-        spec("01", "GTIN", Fixed(14), "14 digits", Gtin),
+        spec("01", "GTIN", Fixed(14), "14 digits", Gtin).excludes(&["02", "37"]),
         spec("02", "content GTIN", Fixed(14), "14 digits", OtherDigits).needs(&[&["37"]], "a count (37)"),
         spec("10", "lot", Variable(20), "1 to 20 characters", Lot).needs(TRADE_ITEM, TRADE_ITEM_WORDS),
         spec("11", "production date", Fixed(6), "6 digits", ProductionDate).needs(TRADE_ITEM, TRADE_ITEM_WORDS),
@@ -111,7 +119,7 @@ pub(super) const AIS: &[AiSpec] = {
         spec("16", "sell by date", Fixed(6), "6 digits", OtherDate).needs(TRADE_ITEM, TRADE_ITEM_WORDS),
         spec("17", "expiry", Fixed(6), "6 digits", Expiry).needs(TRADE_ITEM, TRADE_ITEM_WORDS),
         spec("20", "variant", Fixed(2), "2 digits", OtherDigits).needs(TRADE_ITEM, TRADE_ITEM_WORDS),
-        spec("21", "serial", Variable(20), "1 to 20 characters", Serial).needs(GTIN_ONLY, GTIN_WORDS),
+        spec("21", "serial", Variable(20), "1 to 20 characters", Serial).needs(GTIN_ONLY, GTIN_WORDS).excludes(&["235"]),
         spec("22", "consumer product variant", Variable(20), "1 to 20 characters", OtherText).needs(GTIN_ONLY, GTIN_WORDS),
         spec("30", "variable count", Variable(8), "1 to 8 digits", OtherDigits).needs(TRADE_ITEM, TRADE_ITEM_WORDS),
         spec("37", "count", Variable(8), "1 to 8 digits", OtherDigits).needs(&[&["00"], &["02"]], "an SSCC (00) and a content GTIN (02)"),
@@ -173,9 +181,18 @@ impl Collector {
         self.seen.iter().any(|seen| seen.ai == ai)
     }
 
-    /// The scan, once every AI met has its requisites (a serial its GTIN).
+    /// The scan, once every AI met has its requisites (a serial its GTIN) and none of the AIs
+    /// it excludes (a serial and a third-party serial).
     pub(super) fn finish(self) -> Result<Scan, ScanError> {
         for spec in &self.seen {
+            if let Some(other) = spec.excludes.iter().find(|ai| self.has(ai)) {
+                return Err(Problem::Exclusive {
+                    ai: spec.ai,
+                    name: spec.name,
+                    other,
+                }
+                .into());
+            }
             let satisfied = spec
                 .requires
                 .iter()

@@ -187,6 +187,16 @@ pub enum Problem {
         /// The AIs of which one must be present, in words: `"a GTIN (01)"`.
         needs: &'static str,
     },
+    /// Two AIs that exclude each other: the scan mixes two labels or the label is wrong.
+    #[error("AI ({ai}) {name} cannot stand with AI ({other}) in one scan")]
+    Exclusive {
+        /// The AI that excludes the other.
+        ai: &'static str,
+        /// Its name.
+        name: &'static str,
+        /// The AI it excludes.
+        other: &'static str,
+    },
     /// Two GS separators in a row: an element with no AI and no value.
     #[error("two GS separators in a row at position {position}: an empty element")]
     EmptyElement {
@@ -310,6 +320,7 @@ impl Problem {
             Self::MissingSeparator { ai, .. }
             | Self::Duplicate { ai, .. }
             | Self::MissingRequisite { ai, .. }
+            | Self::Exclusive { ai, .. }
             | Self::LinkQualifierInQuery { ai, .. }
             | Self::LinkQualifierOrder { ai, .. }
             | Self::LinkAttributeInPath { ai, .. }
@@ -345,6 +356,7 @@ impl Problem {
             | Self::NotAnAi { .. }
             | Self::Duplicate { .. }
             | Self::MissingRequisite { .. }
+            | Self::Exclusive { .. }
             | Self::Unclosed { .. }
             | Self::NoPrimaryKey
             | Self::LinkTrailingSlash

@@ -24,7 +24,8 @@
 //! - a date is a real date (`YYMMDD`, or `DD` = 00 for the month's end): 29 February only in a
 //!   leap year;
 //! - an AI without its requisite AI (GS1 Barcode Syntax Dictionary, `req=`) is refused: a serial
-//!   or lot with no GTIN identifies nothing;
+//!   or lot with no GTIN identifies nothing; so are two AIs that exclude each other (`ex=`: a
+//!   GTIN with a content GTIN, a serial with a third-party serial);
 //! - two GS in a row (an empty element) and spaces in the bracketed form are refused;
 //! - in a Digital Link, the key qualifiers stand in the path in the standard's order and never
 //!   in the query; a data attribute in the path, an AI given twice, a trailing `/`, a `+` in a
