@@ -347,6 +347,9 @@ fn keys_are_private_and_scans_parse_offline() {
     let bad = isnad.expect(ERROR, &["scan", "(01)09506000134353(21)S1"]);
     assert!(bad.stdout.is_empty());
     assert!(bad.stderr.contains("check digit"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("AI          (01)"), "{}", bad.stderr);
+    let caps = isnad.expect(ERROR, &["--json", "scan", "]D20109506000134352"]);
+    assert_eq!(caps.json()["hint"], "check_caps_lock", "{}", caps.stdout);
 
     let untrusted = isnad.expect(ERROR, &["verify", "(01)09506000134352(21)S1"]);
     assert!(

@@ -4,6 +4,7 @@
 
 use isnad_core::event::{DecommissionReason, Item, Payload, ReasonCode};
 use isnad_core::gs1::Gln;
+use isnad_core::scan::parse_scan;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use isnad_core::gs1::days_from_civil;
@@ -212,6 +213,12 @@ fn stories() -> Vec<(&'static str, Scene, ReasonCode)> {
     let mut s = commissioned();
     s.scan = "(01)06111234000018(21)SN1".into();
     out.push(("malformed scan", s, ReasonCode::MalformedScan));
+
+    let mut s = commissioned();
+    // The genuine unit's GTIN and serial as a scanner in Caps Lock sends them.
+    let gtin = parse_scan(&s.scan).ok().and_then(|scan| scan.gtin);
+    s.scan = format!("]D201{}21sn1", gtin.expect("the label has a GTIN"));
+    out.push(("scanner in Caps Lock", s, ReasonCode::MalformedScan));
     out
 }
 
@@ -261,9 +268,11 @@ async fn every_reason_code_over_grpc_matches_the_core() {
                 "{name}: a checkpoint comes with every answer"
             );
         } else {
-            assert!(
-                !answer.scan_error.is_empty(),
-                "{name}: the parse error is explained"
+            let diagnostic = parse_scan(&scene.scan).expect_err("a malformed scan");
+            assert_eq!(
+                answer.scan_error,
+                diagnostic.to_string(),
+                "{name}: the diagnostic, AI and hint included, reaches the answer"
             );
         }
         seen.push(verdict);

@@ -56,6 +56,19 @@ pub enum Gs1Error {
     },
 }
 
+impl Gs1Error {
+    /// The application identifier whose value was refused.
+    pub fn ai(&self) -> &'static str {
+        match self {
+            Self::Length { ai, .. }
+            | Self::Character { ai, .. }
+            | Self::NotDigit { ai, .. }
+            | Self::CheckDigit { ai, .. }
+            | Self::Date { ai, .. } => ai,
+        }
+    }
+}
+
 /// The GS1 mod-10 check digit of `digits` (all ASCII digits, check digit excluded).
 pub fn check_digit(digits: &[u8]) -> u8 {
     let sum: u32 = digits
@@ -322,14 +335,18 @@ impl Gs1Date {
                 problem: format!("month {month:02} is not 01 to 12"),
             });
         }
-        // Day 00 is the month's end; otherwise the day must exist in the longest such month
-        // (29 February is checked against the resolved year in `resolve`).
-        if day > days_in_month(2000, month) {
-            return Err(Gs1Error::Date {
-                ai,
-                name,
-                problem: format!("day {day:02} does not exist in month {month:02}"),
-            });
+        // Day 00 is the month's end (GS1 General Specifications, section 3.4, and the Barcode
+        // Syntax Dictionary's `yymmd0` linter; section 7.12 gives the century). Any other day must exist in that month of that
+        // year: 29 February only in a leap year. A two-digit year divisible by 4 resolves to a
+        // leap year under the sliding century, with one exception that parsing cannot see:
+        // `00` read from 2050 on is 2100 (see `resolve`).
+        if day > days_in_month(2000 + i32::from(yy), month) {
+            let problem = if month == 2 && day == 29 {
+                format!("29 February does not exist in year {yy:02}, not a leap year")
+            } else {
+                format!("day {day:02} does not exist in month {month:02}")
+            };
+            return Err(Gs1Error::Date { ai, name, problem });
         }
         Ok(Self { yy, month, day })
     }
@@ -357,6 +374,8 @@ impl Gs1Date {
     pub fn resolve(&self, reference_year: i32) -> (i32, u8, u8) {
         let year = self.year(reference_year);
         let last = days_in_month(year, self.month);
+        // Parsing refused every day that does not exist, save `000229` read from 2050 on,
+        // when `00` is 2100, not a leap year: that one date ends with February.
         let day = if self.day == 0 {
             last
         } else {
@@ -466,6 +485,16 @@ mod tests {
     fn century_rule_and_month_end() {
         let d: Gs1Date = "280200".parse().expect("valid date");
         assert_eq!(d.to_iso(2026), "2028-02-29");
+        assert_eq!(
+            "250229".parse::<Gs1Date>(),
+            Err(Gs1Error::Date {
+                ai: "17",
+                name: "expiry",
+                problem: "29 February does not exist in year 25, not a leap year".to_owned(),
+            })
+        );
+        let leap: Gs1Date = "240229".parse().expect("2024 is a leap year");
+        assert_eq!(leap.to_iso(2026), "2024-02-29");
         let old: Gs1Date = "991231".parse().expect("valid date");
         assert_eq!(old.year(2026), 1999);
         assert_eq!(year_of_unix_ms(1_795_000_000_000), 2026);

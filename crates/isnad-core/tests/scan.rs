@@ -1,8 +1,8 @@
-//! The scan parser seen from outside: one table of inputs in the three forms, the errors a
-//! user sees, and round trips between the forms.
+//! The scan parser seen from outside: one table of inputs in the three forms with what each
+//! parses to or the AI at fault and the diagnostic, then round trips between the forms.
 
 use isnad_core::gs1::{Gs1Date, Gtin, check_digit};
-use isnad_core::scan::{SCAN_LEN_MAX, Scan, ScanError, parse_scan};
+use isnad_core::scan::{Hint, Problem, SCAN_LEN_MAX, Scan, parse_scan};
 use proptest::prelude::*;
 
 const GTIN: &str = "09506000134352";
@@ -34,213 +34,319 @@ fn full() -> Scan {
     scan(&[("01", GTIN), ("17", "201225"), ("10", "ABC"), ("21", "123")])
 }
 
+/// What a row expects: the fields parsed, or the AI at fault and a fragment of the diagnostic
+/// (the problem or the hint, as `Display` shows them).
+type Expected<'a> = Result<Scan, (Option<&'a str>, &'a str)>;
+
+fn ok(pairs: &[(&str, &str)]) -> Expected<'static> {
+    Ok(scan(pairs))
+}
+
+fn refused<'a>(ai: Option<&'a str>, fragment: &'a str) -> Expected<'a> {
+    Err((ai, fragment))
+}
+
 #[track_caller]
-fn check(input: &str, expected: Result<Scan, &str>) {
-    let actual = parse_scan(input).map_err(|error| error.to_string());
-    assert_eq!(actual, expected.map_err(str::to_owned), "input {input:?}");
+fn check(input: &str, expected: Expected<'_>) {
+    match (parse_scan(input), expected) {
+        (Ok(actual), Ok(expected)) => assert_eq!(actual, expected, "input {input:?}"),
+        (Err(error), Err((ai, fragment))) => {
+            let shown = error.to_string();
+            assert_eq!(error.ai(), ai, "AI at fault for {input:?}: {shown}");
+            assert!(
+                shown.contains(fragment),
+                "input {input:?}: {shown:?} does not say {fragment:?}"
+            );
+        }
+        (actual, expected) => panic!("input {input:?}: got {actual:?}, expected {expected:?}"),
+    }
 }
 
 #[test]
 fn element_strings() {
     let element = format!("01{GTIN}1720122510ABC{GS}21123");
     check(&element, Ok(full()));
-    for prefix in ["]d2", "]C1", "]Q3", "]e0", "\u{1d}", "]d2\u{1d}"] {
+    for prefix in ["]d2", "]C1", "]Q3", "]e0", "]J1", "\u{1d}", "]d2\u{1d}"] {
         check(&format!("{prefix}{element}"), Ok(full()));
     }
-    // Fixed-length values need no separator, but a superfluous one is harmless.
+    // A separator after a predefined-length value, or at the very end, changes nothing.
     check(
-        &format!("01{GTIN}{GS}17201225{GS}10ABC{GS}21123"),
+        &format!("01{GTIN}{GS}17201225{GS}10ABC{GS}21123{GS}"),
         Ok(full()),
     );
-    check(&format!("00{SSCC}"), Ok(scan(&[("00", SSCC)])));
-    check(&format!("414{GLN}"), Ok(scan(&[("414", GLN)])));
-    check(
-        &format!("01{GTIN}11250101"),
-        Ok(scan(&[("01", GTIN), ("11", "250101")])),
-    );
-    // Serials and lots are case-sensitive: a scanner in Caps Lock must not be "corrected".
-    check(
-        &format!("01{GTIN}21abcXYZ"),
-        Ok(scan(&[("01", GTIN), ("21", "abcXYZ")])),
-    );
-    // AIs the scan does not keep are checked, then dropped.
-    check(
-        &format!("01{GTIN}3012{GS}21123"),
-        Ok(scan(&[("01", GTIN), ("21", "123")])),
-    );
-    check(
-        &format!("01{GTIN}711ABC123{GS}21123"),
-        Ok(scan(&[("01", GTIN), ("21", "123")])),
-    );
-    // The same AI twice with the same value adds nothing and is not an error.
-    check(&format!("01{GTIN}01{GTIN}"), Ok(scan(&[("01", GTIN)])));
-}
-
-#[test]
-fn keyboard_wedge_repairs() {
-    let element = format!("01{GTIN}1720122510ABC{GS}21123");
     check(&format!("{element}\r\n"), Ok(full()));
-    check(&format!("  {element}\n"), Ok(full()));
     check(&format!("\t]d2{element}\r"), Ok(full()));
-    let substitutes = [
-        "<GS>", "<gs>", "{GS}", "[GS]", "<FNC1>", "^]", "\\x1d", "\\X1D", "\\u001d", "␝",
-    ];
-    for substitute in substitutes {
+    for substitute in [
+        "<GS>", "<gs>", "{GS}", "[GS]", "<FNC1>", "^]", "\\x1d", "\\u001d", "␝",
+    ] {
         check(
             &format!("01{GTIN}1720122510ABC{substitute}21123"),
             Ok(full()),
         );
     }
+    check(&format!("00{SSCC}"), ok(&[("00", SSCC)]));
+    check(&format!("414{GLN}"), ok(&[("414", GLN)]));
+    check(&format!("414{GLN}2547"), ok(&[("414", GLN)]));
+    check(&format!("00{SSCC}02{GTIN}3712"), ok(&[("00", SSCC)]));
     check(
-        &format!("<GS>01{GTIN}17201225"),
-        Ok(scan(&[("01", GTIN), ("17", "201225")])),
+        &format!("01{GTIN}11250101"),
+        ok(&[("01", GTIN), ("11", "250101")]),
+    );
+    check(
+        &format!("01{GTIN}17240229"),
+        ok(&[("01", GTIN), ("17", "240229")]),
+    );
+    check(
+        &format!("01{GTIN}17250200"),
+        ok(&[("01", GTIN), ("17", "250200")]),
+    );
+    // Serials and lots are case-sensitive: nothing "corrects" them.
+    check(
+        &format!("01{GTIN}21abcXYZ"),
+        ok(&[("01", GTIN), ("21", "abcXYZ")]),
+    );
+    check(
+        &format!("01{GTIN}3012{GS}711ABC123{GS}21123"),
+        ok(&[("01", GTIN), ("21", "123")]),
+    );
+    check(&format!("01{GTIN}01{GTIN}"), ok(&[("01", GTIN)]));
+    // Twenty characters or fewer: a valid lot, indistinguishable from a swallowed serial.
+    check(
+        &format!("01{GTIN}10ABC21123"),
+        ok(&[("01", GTIN), ("10", "ABC21123")]),
     );
 }
 
 #[test]
-fn element_string_errors() {
-    check("", Err("the scan is empty"));
-    check(" \r\n", Err("the scan is empty"));
-    check("]d2", Err("the scan is empty"));
+fn element_string_refusals() {
+    let element = format!("01{GTIN}1720122510ABC{GS}21123");
+    check("", refused(None, "the scan is empty"));
+    check(" \r\n", refused(None, "the scan is empty"));
+    check("]d2", refused(None, "the scan is empty"));
     check(
-        "01095060001343",
-        Err("AI (01) GTIN: expected 14 digits, got 12 characters"),
+        &format!("{element:<SCAN_LEN_MAX$} "),
+        refused(None, "the scan is 513 bytes, at most 512"),
+    );
+    // Dates that do not exist.
+    check(
+        &format!("01{GTIN}17250229"),
+        refused(Some("17"), "29 February does not exist in year 25"),
     );
     check(
-        "0109506000134353",
-        Err("AI (01) GTIN: check digit is 3, expected 2"),
+        &format!("01{GTIN}17250230"),
+        refused(Some("17"), "day 30 does not exist in month 02"),
     );
-    check(
-        "010950600013435a",
-        Err("AI (01) GTIN: character 'a' at position 13 where a digit belongs"),
-    );
-    check(
-        &format!("01{GTIN}x"),
-        Err("expected an AI (digits) at position 16, found 'x'"),
-    );
-    check(&format!("01{GTIN}99ABC"), Err("unknown AI (99)"));
     check(
         &format!("01{GTIN}17201325"),
-        Err("AI (17) expiry: month 13 is not 01 to 12"),
+        refused(Some("17"), "month 13 is not 01 to 12"),
     );
     check(
         &format!("01{GTIN}172012"),
-        Err("AI (17) expiry: expected 6 digits (YYMMDD), got 4 characters"),
+        refused(Some("17"), "expected 6 digits (YYMMDD), got 4 characters"),
+    );
+    // Symbology identifiers: Caps Lock, and symbols that carry no GS1 element strings.
+    check(
+        &format!("]D2{element}"),
+        refused(None, "]D2 is ]d2 with its letter's case flipped"),
+    );
+    check(
+        &format!("]c1{element}"),
+        refused(None, "Turn Caps Lock off"),
+    );
+    check(&format!("]q3{element}"), refused(None, "]q3 is ]Q3"));
+    check(
+        &format!("]d1{element}"),
+        refused(
+            None,
+            "]d1 (plain Data Matrix) does not carry GS1 element strings",
+        ),
+    );
+    check(&format!("]E0{element}"), refused(None, "(EAN-13 or UPC)"));
+    check(
+        &format!("]X9{element}"),
+        refused(None, "Scan the GS1 DataMatrix"),
+    );
+    check("]d", refused(None, "not a symbology identifier"));
+    // Empty elements: two GS in a row.
+    check(
+        &format!("01{GTIN}10ABC{GS}{GS}21123"),
+        refused(None, "two GS separators in a row at position 22"),
+    );
+    check(
+        &format!("{GS}{GS}{element}"),
+        refused(None, "an empty element"),
+    );
+    // Requisite AIs: nothing without the key it qualifies.
+    check(
+        "21123",
+        refused(Some("21"), "AI (21) serial needs a GTIN (01)"),
+    );
+    check(
+        "10ABC",
+        refused(Some("10"), "needs a GTIN (01) or a content GTIN (02)"),
+    );
+    check(&format!("00{SSCC}10ABC"), refused(Some("10"), "needs"));
+    check("17201225", refused(Some("17"), "AI (17) expiry needs"));
+    check(
+        &format!("01{GTIN}250X"),
+        refused(Some("250"), "needs a GTIN (01) and a serial (21)"),
+    );
+    check("2547", refused(Some("254"), "needs a GLN (414)"));
+    // Exclusive AIs: a serial and a third-party serial, a GTIN and a content GTIN.
+    check(
+        &format!("01{GTIN}21A{GS}235B"),
+        refused(
+            Some("21"),
+            "AI (21) serial cannot stand with AI (235) in one scan",
+        ),
+    );
+    check(
+        &format!("00{SSCC}01{GTIN}02{GTIN}3712"),
+        refused(Some("01"), "cannot stand with AI (02)"),
+    );
+    check(
+        &format!("00{SSCC}0200614141000036"),
+        refused(Some("02"), "needs a count (37)"),
+    );
+    // Values.
+    check(
+        "01095060001343",
+        refused(
+            Some("01"),
+            "AI (01) GTIN: expected 14 digits, got 12 characters",
+        ),
+    );
+    check(
+        "0109506000134353",
+        refused(Some("01"), "AI (01) GTIN: check digit is 3, expected 2"),
+    );
+    check(
+        "010950600013435a",
+        refused(
+            Some("01"),
+            "character 'a' at position 13 where a digit belongs",
+        ),
+    );
+    check(
+        &format!("01{GTIN}x"),
+        refused(None, "expected an AI (digits) at position 16, found 'x'"),
+    );
+    check(
+        &format!("01{GTIN}99ABC"),
+        refused(Some("99"), "unknown AI (99)"),
     );
     check(
         &format!("01{GTIN}10{GS}21123"),
-        Err("AI (10) lot: expected 1 to 20, got 0 characters"),
+        refused(
+            Some("10"),
+            "AI (10) lot: expected 1 to 20, got 0 characters",
+        ),
     );
     check(
         &format!("01{GTIN}10AB#C"),
-        Err("AI (10) lot: character '#' at position 2 is not allowed"),
+        refused(Some("10"), "character '#' at position 2 is not allowed"),
     );
     check(
         &format!("01{GTIN}10ABCDEFGHIJKLMNOPQRSTU"),
-        Err("AI (10) lot: expected 1 to 20, got 21 characters"),
+        refused(
+            Some("10"),
+            "got 21 characters. Set the scanner to transmit GS",
+        ),
     );
     check(
         &format!("01{GTIN}30123456789"),
-        Err("AI (30) variable count: expected 1 to 8 digits, got 9 characters"),
+        refused(Some("30"), "expected 1 to 8 digits, got 9 characters"),
     );
     check(
-        &format!("01{GTIN}00106141411234567897{GS}01{GTIN}21A{GS}21B"),
-        Err("AI (21) appears twice with different values: \"A\" and \"B\""),
+        &format!("01{GTIN}21A{GS}21B"),
+        refused(
+            Some("21"),
+            "appears twice with different values: \"A\" and \"B\"",
+        ),
+    );
+    // A missing GS: the lot swallowed the serial, then an expiry and a serial.
+    check(
+        &format!("01{GTIN}10ABCDEF211234567890123456"),
+        refused(
+            Some("10"),
+            "24 characters, at most 20: is a GS separator missing before (21)?",
+        ),
     );
     check(
-        &format!("01{GTIN}0100614141000036"),
-        Err(
-            "AI (01) appears twice with different values: \"09506000134352\" and \"00614141000036\"",
+        &format!("01{GTIN}10LOT-2026-0001717201225211234"),
+        refused(Some("10"), "is a GS separator missing before (17)?"),
+    );
+    check(
+        &format!("01{GTIN}21SERIAL000000001234510LOT{GS}17201225"),
+        refused(
+            Some("21"),
+            "missing before (10)? Set the scanner to transmit GS",
         ),
     );
 }
 
 #[test]
-fn missing_separator_is_named_when_the_value_is_too_long() {
-    // The lot swallowed the serial: 6 + 2 + 16 = 24 characters.
-    check(
-        &format!("01{GTIN}10ABCDEF211234567890123456"),
-        Err("AI (10) lot: 24 characters, at most 20: is a GS separator missing before (21)?"),
-    );
-    // The lot swallowed an expiry and a serial.
-    check(
-        &format!("01{GTIN}10LOT-2026-0001717201225211234"),
-        Err("AI (10) lot: 28 characters, at most 20: is a GS separator missing before (17)?"),
-    );
-    // A serial that swallows a lot after a real separator further on.
-    check(
-        &format!("01{GTIN}21SERIAL000000001234510LOT{GS}17201225"),
-        Err("AI (21) serial: 24 characters, at most 20: is a GS separator missing before (10)?"),
-    );
-    // Twenty characters or fewer: a valid lot, indistinguishable from a swallowed serial.
-    check(
-        &format!("01{GTIN}10ABC21123"),
-        Ok(scan(&[("01", GTIN), ("10", "ABC21123")])),
-    );
-}
-
-#[test]
-fn scan_length_limit() {
-    let element = format!("01{GTIN}17201225");
-    let padded = format!("{element:<SCAN_LEN_MAX$}");
-    assert_eq!(padded.len(), SCAN_LEN_MAX);
-    check(&padded, Ok(scan(&[("01", GTIN), ("17", "201225")])));
-    check(
-        &format!("{padded} "),
-        Err("the scan is 513 bytes, at most 512"),
-    );
-    let error = parse_scan(&"0".repeat(10_000)).expect_err("far over the limit");
-    assert_eq!(error, ScanError::TooLong { len: 10_000 });
-}
-
-#[test]
-fn human_readable() {
+fn bracketed() {
     check("(01)09506000134352(17)201225(10)ABC(21)123", Ok(full()));
     check(
-        "(01) 09506000134352 (17) 201225 (10) ABC (21) 123\r\n",
+        "]d2(01)09506000134352(17)201225(10)ABC(21)123\r\n",
         Ok(full()),
     );
-    check("(01)09506000134352(17)201225(10)ABC<GS>(21)123", Ok(full()));
-    // A GTIN-14 that lost its leading zero.
-    check("(01)9506000134352(17)201225(10)ABC(21)123", Ok(full()));
+    check(&format!("(00){SSCC}"), ok(&[("00", SSCC)]));
     check(
-        "(01)9506000134353",
-        Err("AI (01) GTIN: check digit is 3, expected 2"),
-    );
-    check(
-        "(01)950600013435",
-        Err("AI (01) GTIN: expected 14 digits, got 12 characters"),
-    );
-    check("(00)106141411234567897", Ok(scan(&[("00", SSCC)])));
-    check(
-        "(414)0614141000005(01)09506000134352",
-        Ok(scan(&[("01", GTIN), ("414", GLN)])),
+        &format!("(414){GLN}(01){GTIN}"),
+        ok(&[("01", GTIN), ("414", GLN)]),
     );
     // Brackets that do not enclose digits belong to the value.
     check(
-        "(01)09506000134352(10)A(B)",
-        Ok(scan(&[("01", GTIN), ("10", "A(B)")])),
+        &format!("(01){GTIN}(10)A(B)"),
+        ok(&[("01", GTIN), ("10", "A(B)")]),
     );
-    check("(99)123", Err("unknown AI (99)"));
+    check(
+        &format!("(01){GTIN}(17)240229"),
+        ok(&[("01", GTIN), ("17", "240229")]),
+    );
+    // A GTIN-13 under (01) is not a GTIN-14 missing its zero: refused, not padded.
+    check(
+        "(01)9506000134352(17)201225(10)ABC(21)123",
+        refused(
+            Some("01"),
+            "expected 14 digits, got 13 characters. Type the bracketed form",
+        ),
+    );
+    check(
+        "(01) 09506000134352 (17) 201225",
+        refused(None, "a space at position 4 of the bracketed form"),
+    );
+    check(
+        &format!("(01){GTIN} (21)123"),
+        refused(None, "no spaces, the GTIN with its 14 digits"),
+    );
+    check(
+        &format!("(01){GTIN}(10)ABC<GS>(21)123"),
+        refused(Some("10"), "AI (10) lot: character '\\u{1d}' at position 3"),
+    );
+    check(
+        &format!("(01){GTIN}(17)250229"),
+        refused(Some("17"), "29 February does not exist"),
+    );
+    check("(21)123", refused(Some("21"), "needs a GTIN (01)"));
+    check("(99)123", refused(Some("99"), "unknown AI (99)"));
     check(
         "(01",
-        Err("the AI opened at position 0 is not closed with ')'"),
+        refused(None, "the AI opened at position 0 is not closed"),
     );
     check(
-        "(O1)09506000134352",
-        Err("expected an AI (digits) at position 1, found 'O'"),
+        &format!("(O1){GTIN}"),
+        refused(None, "expected an AI (digits) at position 1, found 'O'"),
     );
     check(
-        "(01)09506000134352(17)201232",
-        Err("AI (17) expiry: day 32 does not exist in month 12"),
+        &format!("(01){GTIN}(21)"),
+        refused(Some("21"), "expected 1 to 20, got 0 characters"),
     );
     check(
-        "(01)09506000134352(21)",
-        Err("AI (21) serial: expected 1 to 20, got 0 characters"),
-    );
-    check(
-        "(01)09506000134352(21)1(21)2",
-        Err("AI (21) appears twice with different values: \"1\" and \"2\""),
+        &format!("(01){GTIN}(21)1(21)2"),
+        refused(Some("21"), "appears twice with different values"),
     );
 }
 
@@ -250,100 +356,185 @@ fn digital_links() {
     check(&link, Ok(full()));
     check(&format!("{link}\r\n"), Ok(full()));
     check(&format!("]Q1{link}"), Ok(full()));
+    check(&format!("]d1{link}"), Ok(full()));
+    // A QR code in alphanumeric mode writes the whole URI in upper case.
     check(
         "HTTPS://ID.ISNAD.MA/01/09506000134352/10/ABC/21/123?17=201225",
         Ok(full()),
     );
-    // A case-inverting scanner: the scheme and host change case, the serial keeps what it sent.
     check(
-        "hTTPS://iD.ISNAD.MA/01/09506000134352/21/aBc",
-        Ok(scan(&[("01", GTIN), ("21", "aBc")])),
+        &format!("https://example.com/2026/01/01/{GTIN}/21/123"),
+        ok(&[("01", GTIN), ("21", "123")]),
     );
-    check(
-        "http://example.com/products/gs1/01/09506000134352/21/123/10/ABC?linkType=all&17=201225",
-        Ok(full()),
-    );
-    // A path prefix that itself contains "01" is skipped.
-    check(
-        "https://example.com/2026/01/01/09506000134352/21/123",
-        Ok(scan(&[("01", GTIN), ("21", "123")])),
-    );
-    // GTIN-13, -12 and -8 are padded to 14 digits.
-    check(
-        "https://x.example/01/9506000134352",
-        Ok(scan(&[("01", GTIN)])),
-    );
+    // The standard lets a Digital Link carry GTIN-13, -12 and -8.
+    check("https://x.example/01/9506000134352", ok(&[("01", GTIN)]));
     check(
         "https://x.example/01/614141000036",
-        Ok(scan(&[("01", "00614141000036")])),
+        ok(&[("01", "00614141000036")]),
     );
     check(
         "https://x.example/01/96385074",
-        Ok(scan(&[("01", "00000096385074")])),
+        ok(&[("01", "00000096385074")]),
     );
     check(
-        "https://x.example/01/09506000134352/21/a%2Fb%25c?11=250101#top",
-        Ok(scan(&[("01", GTIN), ("21", "a/b%c"), ("11", "250101")])),
+        &format!("{BASE}/01/{GTIN}/21/a%2Fb%25c?11=250101#top"),
+        ok(&[("01", GTIN), ("21", "a/b%c"), ("11", "250101")]),
     );
-    check(&format!("{BASE}/00/{SSCC}"), Ok(scan(&[("00", SSCC)])));
-    // A '+' is a GS1 character, not a space, in a Digital Link query.
+    check(&format!("{BASE}/00/{SSCC}"), ok(&[("00", SSCC)]));
     check(
-        &format!("{BASE}/01/{GTIN}?10=A+B"),
-        Ok(scan(&[("01", GTIN), ("10", "A+B")])),
-    );
-    // Data attributes in the path instead of the query: lenient.
-    check(
-        &format!("{BASE}/01/{GTIN}/17/201225"),
-        Ok(scan(&[("01", GTIN), ("17", "201225")])),
+        &format!("{BASE}/00/{SSCC}?02={GTIN}&37=12"),
+        ok(&[("00", SSCC)]),
     );
     check(
-        &format!("{BASE}/414/{GLN}/254/7"),
-        Ok(scan(&[("414", GLN)])),
+        &format!("{BASE}/01/{GTIN}/22/V1/10/ABC/21/123?linkType=all&17=201225"),
+        Ok(full()),
     );
+    check(&format!("{BASE}/01/{GTIN}/235/X1"), ok(&[("01", GTIN)]));
+    check(&format!("{BASE}/414/{GLN}/254/7"), ok(&[("414", GLN)]));
+    check(&format!("{BASE}/01/{GTIN}?240=A%2BB"), ok(&[("01", GTIN)]));
 }
 
 #[test]
-fn digital_link_errors() {
+fn digital_link_refusals() {
+    let link = format!("{BASE}/01/{GTIN}/10/ABC/21/123?17=201225");
+    check(
+        "hTTPS://iD.ISNAD.MA/01/09506000134352/21/aBc",
+        refused(
+            None,
+            "scheme \"hTTPS\" mixes upper and lower case. Turn Caps Lock off",
+        ),
+    );
+    check(&format!("]D1{link}"), refused(None, "]D1 is ]d1"));
+    check(
+        &format!("]d2{link}"),
+        refused(
+            None,
+            "]d2 (GS1 DataMatrix) does not carry a Digital Link URI",
+        ),
+    );
+    check(
+        &format!("]Q3{link}"),
+        refused(None, "does not carry a Digital Link URI"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}/21/123/"),
+        refused(None, "the path ends with '/'"),
+    );
+    // Key qualifiers in the path, in order, never in the query.
+    check(
+        &format!("{BASE}/01/{GTIN}?21=123"),
+        refused(
+            Some("21"),
+            "AI (21) serial is a key qualifier: it belongs in the path",
+        ),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}?10=ABC"),
+        refused(Some("10"), "not the query"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}/21/123/10/ABC"),
+        refused(
+            Some("10"),
+            "AI (10) lot cannot follow (21) in the path; the order is (22), (10), (21)",
+        ),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}/10/ABC/22/V1"),
+        refused(Some("22"), "cannot follow (10)"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}/21/123/235/X1"),
+        refused(Some("235"), "cannot follow (21)"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}/01/{GTIN}"),
+        refused(Some("01"), "cannot follow (01)"),
+    );
+    // Data attributes in the query, never in the path.
+    check(
+        &format!("{BASE}/01/{GTIN}/17/201225"),
+        refused(
+            Some("17"),
+            "AI (17) expiry is a data attribute: it belongs in the query",
+        ),
+    );
+    check(
+        &format!("{BASE}/00/{SSCC}/10/ABC"),
+        refused(Some("10"), "is a data attribute"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}?17=201225&17=201225"),
+        refused(Some("17"), "AI (17) expiry is given twice"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}/21/1?21=2"),
+        refused(Some("21"), "is a key qualifier"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}?240=A+B"),
+        refused(Some("240"), "has a '+', which a query reads as a space"),
+    );
+    check(
+        &format!("{BASE}/01/{GTIN}?17=250229"),
+        refused(Some("17"), "29 February does not exist"),
+    );
+    check(
+        &format!("{BASE}/00/{SSCC}?10=L1"),
+        refused(Some("10"), "needs"),
+    );
     check(
         "https://id.isnad.ma/products/123",
-        Err("Digital Link: no primary key (/01/{gtin}, /00/{sscc} or /414/{gln}) in the path"),
+        refused(
+            None,
+            "no primary key (/01/{gtin}, /00/{sscc} or /414/{gln})",
+        ),
     );
-    check(
-        "https://id.isnad.ma/01",
-        Err("Digital Link: no primary key (/01/{gtin}, /00/{sscc} or /414/{gln}) in the path"),
-    );
+    check("https://id.isnad.ma/01", refused(None, "no primary key"));
     check(
         "https://id.isnad.ma/01/09506000134353",
-        Err("AI (01) GTIN: check digit is 3, expected 2"),
-    );
-    check(
-        "https://id.isnad.ma/01/9506000134353",
-        Err("AI (01) GTIN: check digit is 3, expected 2"),
+        refused(Some("01"), "check digit is 3, expected 2"),
     );
     check(
         "https://id.isnad.ma/01/950600013",
-        Err("AI (01) GTIN: expected 14 digits, got 9 characters"),
+        refused(Some("01"), "expected 14 digits, got 9 characters"),
     );
     check(
-        "https://id.isnad.ma/01/09506000134352/21/A%2",
-        Err("Digital Link: AI (21) value \"A%2\" is not valid percent-encoding"),
+        &format!("{BASE}/01/{GTIN}/21/A%2"),
+        refused(Some("21"), "value \"A%2\" is not valid percent-encoding"),
     );
     check(
-        "https://id.isnad.ma/01/09506000134352/21/A%ZZ",
-        Err("Digital Link: AI (21) value \"A%ZZ\" is not valid percent-encoding"),
+        &format!("{BASE}/01/{GTIN}?99=1"),
+        refused(Some("99"), "unknown AI (99)"),
     );
     check(
-        "https://id.isnad.ma/01/09506000134352?99=1",
-        Err("unknown AI (99)"),
+        &format!("{BASE}/01/{GTIN}?17=2012"),
+        refused(Some("17"), "got 4 characters"),
     );
-    check(
-        "https://id.isnad.ma/01/09506000134352?17=2012",
-        Err("AI (17) expiry: expected 6 digits (YYMMDD), got 4 characters"),
+}
+
+/// The diagnostic is one sentence for the problem and one for what to do, and carries the AI
+/// and the hint as data for callers that show them apart.
+#[test]
+fn diagnostics_are_sentences_with_structure() {
+    let error = parse_scan(&format!("]D201{GTIN}21abc")).expect_err("Caps Lock");
+    assert_eq!(
+        error.to_string(),
+        "symbology identifier ]D2 is ]d2 with its letter's case flipped: the scanner types in \
+         Caps Lock. Turn Caps Lock off on the scanner or its keyboard, then rescan: serials and \
+         lots read now have their letters flipped"
     );
-    check(
-        "https://id.isnad.ma/01/09506000134352/21/1?21=2",
-        Err("AI (21) appears twice with different values: \"1\" and \"2\""),
+    assert_eq!((error.ai(), error.hint()), (None, Hint::CheckCapsLock));
+    assert_eq!(error.hint().code(), "check_caps_lock");
+    let error = parse_scan(&format!("01{GTIN}17250229")).expect_err("no 29 February in 2025");
+    assert_eq!(
+        error.to_string(),
+        "AI (17) expiry: 29 February does not exist in year 25, not a leap year. Rescan the \
+         label; if it reads the same again, the label itself is faulty: report it"
     );
+    assert_eq!((error.ai(), error.hint()), (Some("17"), Hint::Rescan));
+    let error = parse_scan(&"0".repeat(10_000)).expect_err("far over the limit");
+    assert_eq!(error.problem(), &Problem::TooLong { len: 10_000 });
 }
 
 #[test]
@@ -427,14 +618,16 @@ prop_compose! {
         expiry in proptest::option::of(date()),
         production_date in proptest::option::of(date()),
     ) -> Scan {
+        // A lot, serial or date qualifies a GTIN: without one the scan is refused.
+        let has_gtin = gtin.is_some();
         Scan {
             gtin: gtin.map(|v| v.parse().expect("check digit computed")),
             sscc: sscc.map(|v| v.parse().expect("check digit computed")),
             gln: gln.map(|v| v.parse().expect("check digit computed")),
-            lot: lot.map(|v| v.parse().expect("charset 82")),
-            serial: serial.map(|v| v.parse().expect("charset 82")),
-            expiry,
-            production_date,
+            lot: lot.filter(|_| has_gtin).map(|v| v.parse().expect("charset 82")),
+            serial: serial.filter(|_| has_gtin).map(|v| v.parse().expect("charset 82")),
+            expiry: expiry.filter(|_| has_gtin),
+            production_date: production_date.filter(|_| has_gtin),
         }
     }
 }
@@ -489,9 +682,12 @@ proptest! {
     }
 
     #[test]
-    fn thirteen_digit_gtin_is_padded_only_when_its_check_digit_holds(body in digits(12)) {
+    fn thirteen_digit_gtin_is_padded_only_in_a_digital_link(body in digits(12)) {
         let gtin13 = with_check_digit(body);
         let expected = Gtin::try_from(format!("0{gtin13}")).expect("same check digit");
-        prop_assert_eq!(parse_scan(&format!("(01){gtin13}")).map(|s| s.gtin), Ok(Some(expected)));
+        let link = format!("https://id.isnad.ma/01/{gtin13}");
+        prop_assert_eq!(parse_scan(&link).map(|s| s.gtin), Ok(Some(expected)));
+        let error = parse_scan(&format!("(01){gtin13}")).expect_err("(01) takes 14 digits");
+        prop_assert_eq!(error.ai(), Some("01"));
     }
 }

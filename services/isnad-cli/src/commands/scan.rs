@@ -1,18 +1,30 @@
-//! `isnad scan`: parse a scan and show its fields.
+//! `isnad scan`: parse a scan and show its fields, or what is wrong with it.
 
-use anyhow::Context as _;
 use isnad_core::gs1::year_of_unix_ms;
-use isnad_core::scan::{Scan, parse_scan};
+use isnad_core::scan::{Scan, ScanError, parse_scan};
 use serde_json::{Map, Value, json};
 
 use crate::{Context, Exit, now_unix_ms};
 
-/// Parses `text` and prints its fields; a scan that does not parse is an error naming the
-/// field at fault.
+/// Parses `text` and prints its fields. A scan that does not parse prints its diagnostic (the
+/// problem, the AI at fault, what to do) on stderr, or as JSON on stdout with `--json`, and
+/// ends in [`Exit::Failure`].
 pub(crate) fn run(text: &str, context: &Context) -> anyhow::Result<Exit> {
-    let scan = parse_scan(text).context("the scan does not parse")?;
-    let year = year_of_unix_ms(now_unix_ms());
     let output = &context.output;
+    let scan = match parse_scan(text) {
+        Ok(scan) => scan,
+        Err(error) if output.json => {
+            output.json_line(&diagnostic_json(&error));
+            return Ok(Exit::Failure);
+        }
+        Err(error) => {
+            for line in diagnostic_lines(&error) {
+                eprintln!("{line}");
+            }
+            return Ok(Exit::Failure);
+        }
+    };
+    let year = year_of_unix_ms(now_unix_ms());
     if output.json {
         output.json_line(&fields_json(&scan, year));
         return Ok(Exit::Success);
@@ -52,9 +64,60 @@ fn fields_json(scan: &Scan, year: i32) -> Value {
     Value::Object(object)
 }
 
+/// The diagnostic for people: what is wrong, the AI at fault, what to do.
+fn diagnostic_lines(error: &ScanError) -> Vec<String> {
+    let ai = error
+        .ai()
+        .map_or_else(|| "none".to_owned(), |ai| format!("({ai})"));
+    vec![
+        "isnad: the scan does not parse".to_owned(),
+        format!("  problem     {}", error.problem()),
+        format!("  AI          {ai}"),
+        format!("  what to do  {}", error.hint()),
+    ]
+}
+
+/// The diagnostic for scripts: `error` (the whole sentence), `ai` (null when none),
+/// `problem`, `hint` (a stable code) and `advice` (the hint in words).
+fn diagnostic_json(error: &ScanError) -> Value {
+    json!({
+        "error": error.to_string(),
+        "ai": error.ai(),
+        "problem": error.problem().to_string(),
+        "hint": error.hint().code(),
+        "advice": error.hint().to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_scan_shows_the_ai_at_fault_and_what_to_do() {
+        let error = parse_scan("(01)09506000134352(17)250229(21)S1").expect_err("no 29 Feb 2025");
+        assert_eq!(
+            diagnostic_lines(&error),
+            [
+                "isnad: the scan does not parse",
+                "  problem     AI (17) expiry: 29 February does not exist in year 25, not a leap year",
+                "  AI          (17)",
+                "  what to do  Rescan the label; if it reads the same again, the label itself is faulty: report it",
+            ]
+        );
+        let error = parse_scan("]D20109506000134352").expect_err("Caps Lock");
+        let json = diagnostic_json(&error);
+        assert_eq!(json["ai"], Value::Null);
+        assert_eq!(json["hint"], "check_caps_lock");
+        assert_eq!(json["error"], error.to_string());
+        assert!(
+            json["problem"]
+                .as_str()
+                .is_some_and(|problem| problem.contains("]D2 is ]d2")),
+            "{json}"
+        );
+        assert_eq!(diagnostic_lines(&error)[2], "  AI          none");
+    }
 
     #[track_caller]
     fn check(text: &str, expected: Value) {
