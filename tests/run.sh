@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs the
 # format check, the linter and every test of the workspace (end-to-end tests start the real
-# isnad-server binary and their own nats-server processes).
+# isnad-server binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust with rustup first" >&2
     exit 2
-fi
-if ! command -v nats-server >/dev/null; then
-    echo "installing nats-server (Debian package) for the cluster tests"
-    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq nats-server
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 

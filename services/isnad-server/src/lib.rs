@@ -67,12 +67,19 @@ pub async fn run(
     health_reporter
         .set_serving::<pb::registry_server::RegistryServer<RegistryService>>()
         .await;
+    // Reflection in both versions: `grpc.reflection.v1` for current clients, and
+    // `v1alpha` for those that speak only it (Python's grpcio-reflection, older grpcurl builds,
+    // several GUI clients).
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(
             pb::capture_server::CaptureServer::new(CaptureService::new(ledger.clone()))
                 .max_decoding_message_size(REQUEST_BYTES_MAX)
