@@ -8,6 +8,7 @@ use isnad_core::event::{Item, Payload};
 use isnad_core::testkit::{Scenario, Who};
 use isnad_log::checkpoint::NoteVerifier;
 use isnad_log::{LeafIndex, TreeSize};
+use isnad_proto::contract::{REASON_METADATA_KEY, Reason};
 use isnad_proto::pb;
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 use tonic::Code;
@@ -143,6 +144,32 @@ async fn entries_and_proofs_verify_against_signed_checkpoints() {
         .await
         .expect_err("unknown leaf");
     assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(reason(&err), Some(Reason::UnknownLeaf));
+    // A leaf past the tree asked for, and a tree past the log, are two different refusals.
+    let err = log
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(1)),
+            tree_size: 1,
+        })
+        .await
+        .expect_err("leaf beyond the tree asked for");
+    assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(reason(&err), Some(Reason::LeafNotInTree));
+    let err = log
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(0)),
+            tree_size: checkpoint.tree_size + 1,
+        })
+        .await
+        .expect_err("tree beyond the log");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason(&err), Some(Reason::BeyondTreeSize));
+}
+
+/// The reason code a refusal carries.
+fn reason(status: &tonic::Status) -> Option<Reason> {
+    let name = status.metadata().get(REASON_METADATA_KEY)?.to_str().ok()?;
+    Some(name.parse().expect("a reason code of the contract"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

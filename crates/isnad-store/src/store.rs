@@ -21,8 +21,9 @@ use crate::tiles::{SledTiles, UpperTiles};
 /// Entries in one append at most: a group of events is bounded, and so is its batch.
 pub const APPEND_ENTRIES_MAX: usize = 10_000;
 
-/// Bytes in one entry at most: the 64 KiB signed body limit plus room for the envelope.
-pub const ENTRY_LEN_MAX: usize = 80 * 1024;
+/// Bytes in one entry at most: the core's bound on what it frames (the header, key and
+/// signature around a signed body of the largest size accepted).
+pub use isnad_core::envelope::ENTRY_LEN_MAX;
 
 /// Ledger state writes in one append at most.
 pub const STATE_WRITES_MAX: usize = 100_000;

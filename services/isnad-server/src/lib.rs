@@ -12,6 +12,7 @@ pub mod service;
 use std::future::Future;
 use std::path::PathBuf;
 
+use isnad_proto::contract::{REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX};
 use isnad_proto::pb;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
@@ -20,13 +21,6 @@ use crate::ledger::Ledger;
 use crate::service::capture::{CaptureService, RegistryService};
 use crate::service::log::LogService;
 use crate::service::verification::VerificationService;
-
-/// The largest gRPC message the server decodes: a capture request of 1,000 events of a few
-/// KiB each fits; the 64 KiB body limit times 1,000 would not, and should not (memory).
-pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
-
-/// The largest gRPC message the server encodes (a verification answer with a long history).
-pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// What `serve` needs.
 #[derive(Debug, Clone)]

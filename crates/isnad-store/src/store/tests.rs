@@ -302,9 +302,10 @@ fn appends_over_a_limit_change_nothing() {
         state(1, 1),
         "TooManyEntries",
     );
+    // One byte past the longest entry the core frames: the store's bound is the core's.
     check_refused(
         &store,
-        &[vec![1], vec![0; ENTRY_LEN_MAX + 1]],
+        &[vec![1], vec![0; isnad_core::envelope::ENTRY_LEN_MAX + 1]],
         state(1, 1),
         "EntryTooLong",
     );
