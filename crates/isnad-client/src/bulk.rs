@@ -10,10 +10,7 @@
 
 use isnad_core::event::{Event, EventId, Item, LotId, Payload};
 use isnad_core::gs1::{Gln, Gs1Date, Serial};
-use isnad_proto::contract::{
-    BODY_LEN_MAX, ITEMS_PER_EVENT_MAX as EVENT_ITEMS_MAX, REQUEST_BYTES_MAX,
-    SERIALS_PER_COMMISSION_MAX,
-};
+use isnad_proto::contract::{BODY_LEN_MAX, REQUEST_BYTES_MAX, SERIALS_PER_COMMISSION_MAX};
 use isnad_proto::pb;
 use prost::Message;
 
@@ -23,7 +20,7 @@ use crate::sign::derived_event_id;
 pub const SERIALS_PER_EVENT_MAX: usize = SERIALS_PER_COMMISSION_MAX;
 
 /// Items one event carries at most: the executor's limit.
-pub const ITEMS_PER_EVENT_MAX: usize = EVENT_ITEMS_MAX;
+pub use isnad_proto::contract::ITEMS_PER_EVENT_MAX;
 
 /// Bytes kept free under [`BODY_LEN_MAX`] when filling an event: the length prefix of the
 /// payload grows by up to two bytes as values are added, and the event time may take more
