@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs what the tests need, then runs the
-# format check, the linter and every test of the workspace (end-to-end tests start the real
-# isnad-server binary and their own nats-server processes).
+# The whole test suite, from a fresh machine: installs what the checks need, then runs the
+# format check, the linter, the unused-dependency check and every test of the workspace
+# (end-to-end tests start the real isnad-server binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,16 +9,17 @@ if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust with rustup first" >&2
     exit 2
 fi
-if ! command -v nats-server >/dev/null; then
-    echo "installing nats-server (Debian package) for the cluster tests"
-    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq nats-server
-fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! command -v cargo-machete >/dev/null; then
+    echo "installing cargo-machete (the unused-dependency check)"
+    cargo install --locked --quiet cargo-machete
+fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Dependencies no code uses; a false positive is listed under
+# [package.metadata.cargo-machete] in its crate's Cargo.toml.
+cargo machete >/dev/null 2>&1 || { cargo machete; exit 1; }
 # End-to-end tests start the real binaries: build them first (cargo test alone would not).
 cargo build --workspace --bins --locked
 cargo test --workspace --locked

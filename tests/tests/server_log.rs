@@ -8,6 +8,7 @@ use isnad_core::event::{Item, Payload};
 use isnad_core::testkit::{Scenario, Who};
 use isnad_log::checkpoint::NoteVerifier;
 use isnad_log::{LeafIndex, TreeSize};
+use isnad_proto::contract::{REASON_METADATA_KEY, Reason};
 use isnad_proto::pb;
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 use tonic::Code;
@@ -143,6 +144,32 @@ async fn entries_and_proofs_verify_against_signed_checkpoints() {
         .await
         .expect_err("unknown leaf");
     assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(reason(&err), Some(Reason::UnknownLeaf));
+    // A leaf past the tree asked for, and a tree past the log, are two different refusals.
+    let err = log
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(1)),
+            tree_size: 1,
+        })
+        .await
+        .expect_err("leaf beyond the tree asked for");
+    assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(reason(&err), Some(Reason::LeafNotInTree));
+    let err = log
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(0)),
+            tree_size: checkpoint.tree_size + 1,
+        })
+        .await
+        .expect_err("tree beyond the log");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason(&err), Some(Reason::BeyondTreeSize));
+}
+
+/// The reason code a refusal carries.
+fn reason(status: &tonic::Status) -> Option<Reason> {
+    let name = status.metadata().get(REASON_METADATA_KEY)?.to_str().ok()?;
+    Some(name.parse().expect("a reason code of the contract"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,10 +306,6 @@ async fn circuit_views_answer() {
 async fn health_and_reflection_answer() {
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
     let data = DataDir::init();
     let server = Server::start(&data.path());
@@ -303,27 +326,72 @@ async fn health_and_reflection_answer() {
             .into_inner();
         assert_eq!(answer.status, ServingStatus::Serving as i32, "{service}");
     }
-    let mut reflection = ServerReflectionClient::new(server.channel().await);
+    // Both reflection versions list every service: clients such as Python's grpcio-reflection
+    // speak only v1alpha.
+    let listed = [
+        ("v1", reflection_v1_services(server.channel().await).await),
+        (
+            "v1alpha",
+            reflection_v1alpha_services(server.channel().await).await,
+        ),
+    ];
+    for (version, names) in listed {
+        for service in [
+            "isnad.v1.Capture",
+            "isnad.v1.Registry",
+            "isnad.v1.Verification",
+            "isnad.v1.Log",
+        ] {
+            assert!(
+                names.iter().any(|n| n == service),
+                "{version}: {service} in {names:?}"
+            );
+        }
+    }
+}
+
+/// The services listed by `grpc.reflection.v1`.
+async fn reflection_v1_services(channel: tonic::transport::Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut answers = reflection
+    let mut answers = ServerReflectionClient::new(channel)
         .server_reflection_info(futures::stream::iter([request]))
         .await
-        .expect("reflection")
+        .expect("reflection v1")
         .into_inner();
     let answer = answers.next().await.expect("an answer").expect("ok");
     let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
         panic!("a list of services, got {answer:?}")
     };
-    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for service in [
-        "isnad.v1.Capture",
-        "isnad.v1.Registry",
-        "isnad.v1.Verification",
-        "isnad.v1.Log",
-    ] {
-        assert!(names.iter().any(|n| n == service), "{service} in {names:?}");
-    }
+    list.service.into_iter().map(|s| s.name).collect()
+}
+
+/// The services listed by `grpc.reflection.v1alpha`.
+async fn reflection_v1alpha_services(channel: tonic::transport::Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = ServerReflectionClient::new(channel)
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .expect("reflection v1alpha")
+        .into_inner();
+    let answer = answers.next().await.expect("an answer").expect("ok");
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("a list of services, got {answer:?}")
+    };
+    list.service.into_iter().map(|s| s.name).collect()
 }

@@ -8,20 +8,19 @@
 //! the bytes are identical). Another job label makes the same content a new event, for the
 //! rare case of a movement really repeated.
 
-use isnad_core::envelope::BODY_LEN_MAX;
 use isnad_core::event::{Event, EventId, Item, LotId, Payload};
 use isnad_core::gs1::{Gln, Gs1Date, Serial};
-use isnad_core::limits;
+use isnad_proto::contract::{BODY_LEN_MAX, REQUEST_BYTES_MAX, SERIALS_PER_COMMISSION_MAX};
 use isnad_proto::pb;
 use prost::Message;
 
 use crate::sign::derived_event_id;
 
 /// Serials one Commission event carries at most: the executor's limit.
-pub const SERIALS_PER_EVENT_MAX: usize = limits::SERIALS_PER_COMMISSION_MAX;
+pub const SERIALS_PER_EVENT_MAX: usize = SERIALS_PER_COMMISSION_MAX;
 
 /// Items one event carries at most: the executor's limit.
-pub const ITEMS_PER_EVENT_MAX: usize = limits::ITEMS_PER_EVENT_MAX;
+pub use isnad_proto::contract::ITEMS_PER_EVENT_MAX;
 
 /// Bytes kept free under [`BODY_LEN_MAX`] when filling an event: the length prefix of the
 /// payload grows by up to two bytes as values are added, and the event time may take more
@@ -29,11 +28,11 @@ pub const ITEMS_PER_EVENT_MAX: usize = limits::ITEMS_PER_EVENT_MAX;
 const BODY_SLACK_LEN: usize = 32;
 
 /// Events in one capture request at most: the server's limit.
-pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
+pub use isnad_proto::contract::EVENTS_PER_REQUEST_MAX;
 
-/// Bytes of signed events in one capture request at most: half the server's 16 MiB message
-/// limit, which leaves room for framing and keeps one request's work short.
-pub const REQUEST_BODY_BUDGET_LEN: usize = 8 * 1024 * 1024;
+/// Bytes of signed events in one capture request at most: half the server's message limit
+/// ([`REQUEST_BYTES_MAX`]), which leaves room for framing and keeps one request's work short.
+pub const REQUEST_BODY_BUDGET_LEN: usize = REQUEST_BYTES_MAX / 2;
 
 /// Serials or items in one capture request at most: as many as one full event carries. The
 /// server applies a request in one atomic batch of about three writes per unit, and its store

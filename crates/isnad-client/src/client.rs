@@ -5,6 +5,10 @@
 use std::time::Duration;
 
 use isnad_log::checkpoint::Checkpoint;
+use isnad_proto::contract::{
+    ENTRIES_PER_RESPONSE_MAX, EVENT_INDEX_METADATA_KEY, REASON_METADATA_KEY, REQUEST_BYTES_MAX,
+    RESPONSE_BYTES_MAX, Reason,
+};
 use isnad_proto::pb;
 use isnad_proto::pb::capture_client::CaptureClient;
 use isnad_proto::pb::log_client::LogClient;
@@ -16,32 +20,11 @@ use crate::audit::{AuditError, AuditReport, Auditor};
 use crate::trust::{FORK_FORMAT, ForkEvidence, Trust, TrustError};
 use crate::verify::{Inconsistency, VerifiedAnswer, VerifyError, verify_answer};
 
-/// The largest message the client decodes: the server's largest answer (a long history).
-pub const RESPONSE_LEN_MAX: usize = 64 * 1024 * 1024;
-
-/// The largest message the client sends: the server refuses requests above 16 MiB.
-pub const REQUEST_LEN_MAX: usize = 16 * 1024 * 1024;
-
 /// How long connecting may take before the server counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long one call may take: a capture waits for an fsync, a verification for proofs.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// The metadata entry holding a refusal's machine-readable reason.
-pub const REASON_METADATA_KEY: &str = "isnad-reason";
-
-/// The metadata entry holding the position of the refused event in its request.
-pub const EVENT_INDEX_METADATA_KEY: &str = "isnad-event-index";
-
-/// The reason the server gives when an event id was used before by other bytes.
-pub const EVENT_ID_REUSED: &str = "EVENT_ID_REUSED";
-
-/// The reason the server gives when asked for consistency from a tree larger than its own.
-pub const KNOWN_SIZE_AHEAD: &str = "KNOWN_SIZE_AHEAD";
-
-/// Entries per `GetEntries` call: the server's limit.
-pub const ENTRIES_PER_CALL_MAX: u64 = 1_000;
 
 /// A refusal or failure reported by the server, with its reason code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,9 +58,14 @@ impl Refusal {
         }
     }
 
+    /// The reason code, when the server gave one this build knows.
+    pub fn reason_code(&self) -> Option<Reason> {
+        self.reason.as_deref()?.parse().ok()
+    }
+
     /// Whether the server refused because of `reason`.
-    pub fn is(&self, reason: &str) -> bool {
-        self.reason.as_deref() == Some(reason)
+    pub fn is(&self, reason: Reason) -> bool {
+        self.reason.as_deref() == Some(reason.as_str())
     }
 }
 
@@ -193,16 +181,16 @@ impl Client {
 
     fn capture_client(&self) -> CaptureClient<Channel> {
         CaptureClient::new(self.channel.clone())
-            .max_decoding_message_size(RESPONSE_LEN_MAX)
-            .max_encoding_message_size(REQUEST_LEN_MAX)
+            .max_decoding_message_size(RESPONSE_BYTES_MAX)
+            .max_encoding_message_size(REQUEST_BYTES_MAX)
     }
 
     fn log_client(&self) -> LogClient<Channel> {
-        LogClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_LEN_MAX)
+        LogClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_BYTES_MAX)
     }
 
     fn verification_client(&self) -> VerificationClient<Channel> {
-        VerificationClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_LEN_MAX)
+        VerificationClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_BYTES_MAX)
     }
 
     /// Captures signed events as one atomic request: a receipt each, or a refusal of all.
@@ -225,7 +213,7 @@ impl Client {
         event: pb::SignedEvent,
     ) -> Result<pb::Receipt, ClientError> {
         let mut registry =
-            RegistryClient::new(self.channel.clone()).max_encoding_message_size(REQUEST_LEN_MAX);
+            RegistryClient::new(self.channel.clone()).max_encoding_message_size(REQUEST_BYTES_MAX);
         Ok(registry.submit(event).await?.into_inner())
     }
 
@@ -273,7 +261,7 @@ impl Client {
             .checkpoint)
     }
 
-    /// Log entries `[start, end)`, at most [`ENTRIES_PER_CALL_MAX`], unchecked.
+    /// Log entries `[start, end)`, at most [`ENTRIES_PER_RESPONSE_MAX`], unchecked.
     pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, ClientError> {
         let request = pb::GetEntriesRequest { start, end };
         Ok(self
@@ -368,7 +356,7 @@ impl Client {
         };
         let answer = match self.verify(question.clone()).await {
             Ok(answer) => answer,
-            Err(ClientError::Refused(refusal)) if refusal.is(KNOWN_SIZE_AHEAD) => {
+            Err(ClientError::Refused(refusal)) if refusal.is(Reason::KnownSizeAhead) => {
                 return Err(self.behind(trust).await);
             }
             Err(error) => return Err(error.into()),
@@ -406,7 +394,7 @@ impl Client {
         let mut auditor = Auditor::new(trust.clone());
         while auditor.audited() < size {
             let start = auditor.audited();
-            let end = size.min(start + ENTRIES_PER_CALL_MAX);
+            let end = size.min(start + ENTRIES_PER_RESPONSE_MAX);
             let entries = self.entries(start, end).await?;
             if entries.len() as u64 != end - start {
                 return Err(AuditError::WrongEntryCount {

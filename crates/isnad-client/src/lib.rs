@@ -14,13 +14,15 @@ pub mod audit;
 pub mod bulk;
 pub mod client;
 pub mod evidence;
-pub mod keys;
 pub mod sign;
 pub mod trust;
 pub mod verify;
 
 #[cfg(test)]
 mod testlog;
+
+/// Key files: the format is shared with the server, which writes the log's key.
+pub use isnad_keys as keys;
 
 pub use client::{CheckError, Checked, Client, ClientError, Refusal};
 pub use evidence::{Evidence, EvidenceError};

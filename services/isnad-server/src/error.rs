@@ -3,13 +3,9 @@
 //! Every refusal carries a machine-readable reason code in the `isnad-reason` metadata entry
 //! and, for a batch, the refused event's position in `isnad-event-index`.
 
-use isnad_core::rules::{RejectClass, Rejection};
+use isnad_core::rules::Rejection;
+use isnad_proto::contract::{EVENT_INDEX_METADATA_KEY, REASON_METADATA_KEY, Reason, class_status};
 use tonic::{Code, Status};
-
-/// The metadata key of the machine-readable reason code.
-pub const REASON_METADATA_KEY: &str = "isnad-reason";
-/// The metadata key of the refused event's position within its request.
-pub const EVENT_INDEX_METADATA_KEY: &str = "isnad-event-index";
 
 /// Why the ledger refused or failed a request.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -17,8 +13,8 @@ pub enum LedgerError {
     /// Malformed input; the message names the field.
     #[error("{message}")]
     InvalidArgument {
-        /// Stable reason code, such as `MALFORMED_BODY`.
-        reason: &'static str,
+        /// The reason code, such as [`Reason::MalformedBody`].
+        reason: Reason,
         /// What is wrong, naming the field.
         message: String,
         /// The event's position in its request, when one event is at fault.
@@ -51,16 +47,16 @@ pub enum LedgerError {
     /// Something asked for does not exist.
     #[error("{message}")]
     NotFound {
-        /// Stable reason code.
-        reason: &'static str,
+        /// The reason code.
+        reason: Reason,
         /// What was not found.
         message: String,
     },
     /// A request is over one of the limits.
     #[error("{message}")]
     ResourceExhausted {
-        /// Stable reason code, such as `TOO_MANY_EVENTS`.
-        reason: &'static str,
+        /// The reason code, such as [`Reason::TooManyEvents`].
+        reason: Reason,
         /// Which limit, and by how much.
         message: String,
         /// The event's position in its request, when one event is at fault.
@@ -82,28 +78,35 @@ impl From<LedgerError> for Status {
                 (Code::InvalidArgument, reason, event)
             }
             LedgerError::BadSignature { event, .. } => {
-                (Code::Unauthenticated, "BAD_SIGNATURE", Some(event))
+                (Code::Unauthenticated, Reason::BadSignature, Some(event))
             }
             LedgerError::Rejected { rejection, event } => (
-                reject_class_code(rejection.code.class()),
-                rejection.code.as_str(),
+                class_status(rejection.code.class()),
+                Reason::from(rejection.code),
                 Some(event),
             ),
             LedgerError::EventIdReused { event, .. } => {
-                (Code::AlreadyExists, "EVENT_ID_REUSED", Some(event))
+                (Code::AlreadyExists, Reason::EventIdReused, Some(event))
             }
             LedgerError::NotFound { reason, .. } => (Code::NotFound, reason, None),
             LedgerError::ResourceExhausted { reason, event, .. } => {
                 (Code::ResourceExhausted, reason, event)
             }
-            LedgerError::Unavailable(_) => (Code::Unavailable, "UNAVAILABLE", None),
-            LedgerError::Storage(_) => (Code::Internal, "STORAGE", None),
+            LedgerError::Unavailable(_) => (Code::Unavailable, Reason::Unavailable, None),
+            LedgerError::Storage(_) => (Code::Internal, Reason::Storage, None),
         };
+        // The variant decides the status; a reason given with another variant than the one the
+        // contract (and the partner guide) pairs it with is a bug at the refusing site.
+        debug_assert_eq!(
+            code,
+            reason.status(),
+            "{reason} is refused with another status than the contract's"
+        );
         let mut status = Status::new(code, message);
         let metadata = status.metadata_mut();
         metadata.insert(
             REASON_METADATA_KEY,
-            reason.parse().expect("reason codes are ASCII"),
+            reason.as_str().parse().expect("reason codes are ASCII"),
         );
         if let Some(event) = event {
             metadata.insert(
@@ -112,19 +115,6 @@ impl From<LedgerError> for Status {
             );
         }
         status
-    }
-}
-
-/// The status code of each class of rule refusal.
-fn reject_class_code(class: RejectClass) -> Code {
-    match class {
-        RejectClass::InvalidArgument => Code::InvalidArgument,
-        RejectClass::Unauthenticated => Code::Unauthenticated,
-        RejectClass::PermissionDenied => Code::PermissionDenied,
-        RejectClass::FailedPrecondition => Code::FailedPrecondition,
-        RejectClass::AlreadyExists => Code::AlreadyExists,
-        RejectClass::NotFound => Code::NotFound,
-        RejectClass::ResourceExhausted => Code::ResourceExhausted,
     }
 }
 
@@ -137,5 +127,95 @@ impl From<isnad_store::StoreError> for LedgerError {
 impl From<isnad_core::state::StorageError> for LedgerError {
     fn from(error: isnad_core::state::StorageError) -> Self {
         LedgerError::Storage(error.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use isnad_core::rules::RejectCode;
+
+    use super::*;
+
+    /// The status `error` becomes: its code, reason and event position.
+    #[track_caller]
+    fn check(error: LedgerError, code: Code, reason: Reason, event: Option<&str>) {
+        let status = Status::from(error);
+        assert_eq!(status.code(), code, "{status:?}");
+        let metadata = |key| status.metadata().get(key).and_then(|v| v.to_str().ok());
+        assert_eq!(metadata(REASON_METADATA_KEY), Some(reason.as_str()));
+        assert_eq!(metadata(EVENT_INDEX_METADATA_KEY), event);
+    }
+
+    #[test]
+    fn every_variant_carries_its_status_reason_and_position() {
+        let message = String::from("what is wrong");
+        check(
+            LedgerError::InvalidArgument {
+                reason: Reason::MalformedKey,
+                message: message.clone(),
+                event: Some(3),
+            },
+            Code::InvalidArgument,
+            Reason::MalformedKey,
+            Some("3"),
+        );
+        check(
+            LedgerError::BadSignature {
+                message: message.clone(),
+                event: 0,
+            },
+            Code::Unauthenticated,
+            Reason::BadSignature,
+            Some("0"),
+        );
+        check(
+            LedgerError::Rejected {
+                rejection: Rejection::new(RejectCode::NotHolder, message.clone()),
+                event: 7,
+            },
+            Code::FailedPrecondition,
+            Reason::NotHolder,
+            Some("7"),
+        );
+        check(
+            LedgerError::EventIdReused {
+                event_id: "00".into(),
+                event: 1,
+            },
+            Code::AlreadyExists,
+            Reason::EventIdReused,
+            Some("1"),
+        );
+        check(
+            LedgerError::NotFound {
+                reason: Reason::UnknownLeaf,
+                message: message.clone(),
+            },
+            Code::NotFound,
+            Reason::UnknownLeaf,
+            None,
+        );
+        check(
+            LedgerError::ResourceExhausted {
+                reason: Reason::TooManyEvents,
+                message,
+                event: None,
+            },
+            Code::ResourceExhausted,
+            Reason::TooManyEvents,
+            None,
+        );
+        check(
+            LedgerError::Unavailable("closing".into()),
+            Code::Unavailable,
+            Reason::Unavailable,
+            None,
+        );
+        check(
+            LedgerError::Storage("disk".into()),
+            Code::Internal,
+            Reason::Storage,
+            None,
+        );
     }
 }

@@ -80,12 +80,8 @@ pub fn init(options: &InitOptions) -> anyhow::Result<InitOutcome> {
         .recursive(true)
         .mode(0o700)
         .create(&options.data_dir)?;
-    let key = isnad_client::keys::generate()?;
-    isnad_client::keys::write_private_key(
-        &options.data_dir.join(LOG_KEY_FILE),
-        &options.origin,
-        &key,
-    )?;
+    let key = isnad_keys::generate()?;
+    isnad_keys::write_private_key(&options.data_dir.join(LOG_KEY_FILE), &options.origin, &key)?;
     let signer = NoteSigner::new(&options.origin, key.clone())?;
     let genesis = Genesis {
         origin: options.origin.clone(),
@@ -135,7 +131,7 @@ pub fn open(data_dir: &Path) -> anyhow::Result<Opened> {
         "{} holds no store; create it first with `isnad-server init`",
         data_dir.display()
     );
-    let key = isnad_client::keys::read_private_key(&data_dir.join(LOG_KEY_FILE))?;
+    let key = isnad_keys::read_private_key(&data_dir.join(LOG_KEY_FILE))?;
     let store = Arc::new(Store::open(&store_dir)?);
     let genesis = read_genesis(&store)?;
     anyhow::ensure!(
@@ -163,5 +159,33 @@ pub fn read_genesis(store: &Store) -> Result<Genesis, LedgerError> {
             "entry 0 is not a genesis entry".into(),
         )),
         Err(e) => Err(LedgerError::Storage(format!("genesis entry: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use isnad_core::testkit::Scenario;
+
+    use super::*;
+
+    #[test]
+    fn the_log_key_is_readable_by_its_owner_only_and_opens() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let regulator = Scenario::bare().regulator;
+        let options = InitOptions {
+            data_dir: dir.path().join("data"),
+            origin: "isnad.example/log".into(),
+            regulator_party: regulator.party,
+            regulator_name: "regulator".into(),
+            regulator_sites: vec![regulator.site],
+            regulator_keys: vec![PublicKey(regulator.signing_key.verifying_key().to_bytes())],
+        };
+        init(&options).expect("init");
+        let key_file = options.data_dir.join(LOG_KEY_FILE);
+        let mode = fs::metadata(&key_file).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", key_file.display());
+        open(&options.data_dir).expect("the key reads back");
     }
 }

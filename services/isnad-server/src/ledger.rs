@@ -19,14 +19,15 @@ use isnad_core::rules::{self, ApplyError, Context};
 use isnad_core::state::Overlay;
 use isnad_log::checkpoint::NoteSigner;
 use isnad_log::{LeafIndex, TreeSize, TreeState};
+use isnad_proto::contract::{BODY_LEN_MAX, Reason};
 use isnad_proto::pb;
 use isnad_store::{APPEND_ENTRIES_MAX, STATE_WRITES_MAX, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::LedgerError;
 
-/// Events in one capture request at most (the design's limit).
-pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
+/// Events in one capture request at most (the contract's limit).
+pub use isnad_proto::contract::EVENTS_PER_REQUEST_MAX;
 
 /// Events the sequencer applies and commits as one group at most: large enough that an fsync
 /// is shared by thousands of events, small enough that one group's batch stays a few MiB.
@@ -211,14 +212,14 @@ impl Ledger {
 pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, LedgerError> {
     if events.is_empty() {
         return Err(LedgerError::InvalidArgument {
-            reason: "EMPTY_REQUEST",
+            reason: Reason::EmptyRequest,
             message: "a capture request needs at least one event".into(),
             event: None,
         });
     }
     if events.len() > EVENTS_PER_REQUEST_MAX {
         return Err(LedgerError::ResourceExhausted {
-            reason: "TOO_MANY_EVENTS",
+            reason: Reason::TooManyEvents,
             message: format!(
                 "{} events in one request; at most {EVENTS_PER_REQUEST_MAX}",
                 events.len()
@@ -248,36 +249,36 @@ pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, L
 }
 
 fn check_shape(position: usize, signed: pb::SignedEvent) -> Result<CheckedEvent, LedgerError> {
-    let invalid = |reason: &'static str, message: String| LedgerError::InvalidArgument {
+    let invalid = |reason: Reason, message: String| LedgerError::InvalidArgument {
         reason,
         message: format!("event {position}: {message}"),
         event: Some(position),
     };
-    if signed.body.len() > envelope::BODY_LEN_MAX {
+    if signed.body.len() > BODY_LEN_MAX {
         return Err(LedgerError::ResourceExhausted {
-            reason: "BODY_TOO_LARGE",
+            reason: Reason::BodyTooLarge,
             message: format!(
                 "event {position}: body is {} bytes; at most {}",
                 signed.body.len(),
-                envelope::BODY_LEN_MAX
+                BODY_LEN_MAX
             ),
             event: Some(position),
         });
     }
     let public_key: [u8; 32] = signed.public_key[..].try_into().map_err(|_| {
         invalid(
-            "MALFORMED_KEY",
+            Reason::MalformedKey,
             format!("public_key: {} bytes, expected 32", signed.public_key.len()),
         )
     })?;
     let signature: [u8; 64] = signed.signature[..].try_into().map_err(|_| {
         invalid(
-            "MALFORMED_SIGNATURE",
+            Reason::MalformedSignature,
             format!("signature: {} bytes, expected 64", signed.signature.len()),
         )
     })?;
     let event = isnad_proto::decode_event_body(&signed.body)
-        .map_err(|e| invalid("MALFORMED_BODY", e.to_string()))?;
+        .map_err(|e| invalid(Reason::MalformedBody, e.to_string()))?;
     Ok(CheckedEvent {
         event,
         body: signed.body,
@@ -455,7 +456,7 @@ impl Sequencer {
 /// The refusal of a request whose state writes alone exceed one store append.
 fn too_large(events: usize) -> LedgerError {
     LedgerError::ResourceExhausted {
-        reason: "REQUEST_TOO_LARGE",
+        reason: Reason::RequestTooLarge,
         message: format!(
             "the request's {events} events write more than {STATE_WRITES_MAX} state records together; send them in smaller requests"
         ),

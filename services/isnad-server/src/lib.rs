@@ -12,6 +12,7 @@ pub mod service;
 use std::future::Future;
 use std::path::PathBuf;
 
+use isnad_proto::contract::{REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX};
 use isnad_proto::pb;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
@@ -20,13 +21,6 @@ use crate::ledger::Ledger;
 use crate::service::capture::{CaptureService, RegistryService};
 use crate::service::log::LogService;
 use crate::service::verification::VerificationService;
-
-/// The largest gRPC message the server decodes: a capture request of 1,000 events of a few
-/// KiB each fits; the 64 KiB body limit times 1,000 would not, and should not (memory).
-pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
-
-/// The largest gRPC message the server encodes (a verification answer with a long history).
-pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// What `serve` needs.
 #[derive(Debug, Clone)]
@@ -67,12 +61,19 @@ pub async fn run(
     health_reporter
         .set_serving::<pb::registry_server::RegistryServer<RegistryService>>()
         .await;
+    // Reflection in both versions: `grpc.reflection.v1` for current clients, and
+    // `v1alpha` for those that speak only it (Python's grpcio-reflection, older grpcurl builds,
+    // several GUI clients).
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(
             pb::capture_server::CaptureServer::new(CaptureService::new(ledger.clone()))
                 .max_decoding_message_size(REQUEST_BYTES_MAX)

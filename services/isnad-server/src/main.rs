@@ -117,8 +117,8 @@ async fn main() -> anyhow::Result<()> {
                 .map(|k| parse_public_key(k))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             if let Some(path) = &generate_regulator_key {
-                let key = isnad_client::keys::generate()?;
-                isnad_client::keys::write_private_key(path, "regulator", &key)?;
+                let key = isnad_keys::generate()?;
+                isnad_keys::write_private_key(path, "regulator", &key)?;
                 println!("regulator key written to {} (mode 0600)", path.display());
                 keys.push(PublicKey(key.verifying_key().to_bytes()));
             }

@@ -10,9 +10,10 @@ use anyhow::bail;
 use ed25519_dalek::SigningKey;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use isnad_client::bulk;
-use isnad_client::client::{Client, ClientError, EVENT_ID_REUSED, Refusal};
+use isnad_client::client::{Client, ClientError, Refusal};
 use isnad_client::sign::sign_event;
 use isnad_core::event::{Event, Payload};
+use isnad_proto::contract::Reason;
 use isnad_proto::pb;
 use serde_json::json;
 
@@ -155,7 +156,9 @@ async fn submit_request(
                 tally.captured += request.len() as u64;
                 return Ok(());
             }
-            Err(ClientError::Refused(refusal)) if resumable && refusal.is(EVENT_ID_REUSED) => {
+            Err(ClientError::Refused(refusal))
+                if resumable && refusal.is(Reason::EventIdReused) =>
+            {
                 let Some(position) = refusal.event_index.filter(|&i| i < request.len()) else {
                     bail!("the server refused: {refusal}");
                 };

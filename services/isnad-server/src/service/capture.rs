@@ -4,6 +4,7 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use isnad_core::event::Payload;
+use isnad_proto::contract::Reason;
 use isnad_proto::pb;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -110,14 +111,14 @@ impl pb::registry_server::Registry for RegistryService {
         let signed = request.into_inner();
         let event = isnad_proto::decode_event_body(&signed.body).map_err(|e| {
             LedgerError::InvalidArgument {
-                reason: "MALFORMED_BODY",
+                reason: Reason::MalformedBody,
                 message: e.to_string(),
                 event: Some(0),
             }
         })?;
         if !is_registry(&event.payload) {
             return Err(LedgerError::InvalidArgument {
-                reason: "NOT_A_REGISTRY_EVENT",
+                reason: Reason::NotARegistryEvent,
                 message: "Registry.Submit takes admit, suspend, reinstate, add key and revoke key events; use Capture for the others".into(),
                 event: Some(0),
             }
@@ -140,7 +141,7 @@ impl pb::registry_server::Registry for RegistryService {
             super::blocking(move || Ok(isnad_core::queries::participant(store.as_ref(), &party)?))
                 .await?;
         let participant = found.ok_or_else(|| LedgerError::NotFound {
-            reason: "UNKNOWN_PARTICIPANT",
+            reason: Reason::UnknownParticipant,
             message: format!("no participant {party}"),
         })?;
         Ok(Response::new(isnad_proto::convert::participant_to_wire(

@@ -3,6 +3,7 @@
 use std::pin::Pin;
 
 use futures::Stream;
+use isnad_proto::contract::{ENTRIES_PER_RESPONSE_MAX, Reason};
 use isnad_proto::pb;
 use tonic::{Request, Response, Status};
 
@@ -11,9 +12,6 @@ use isnad_log::{LeafIndex, TreeSize};
 use super::{blocking, hashes_to_wire};
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
-
-/// Entries per `GetEntries` call, and per `Follow` message, at most.
-pub const ENTRIES_PER_RESPONSE_MAX: u64 = 1_000;
 
 /// The log service.
 #[derive(Debug, Clone)]
@@ -33,7 +31,7 @@ impl LogService {
         match size {
             0 => Ok(current),
             s if s > current => Err(LedgerError::InvalidArgument {
-                reason: "BEYOND_TREE_SIZE",
+                reason: Reason::BeyondTreeSize,
                 message: format!("{field}: {s} is beyond the tree size {current}"),
                 event: None,
             }),
@@ -66,7 +64,7 @@ impl pb::log_server::Log for LogService {
         let size = self.ledger.published().tree.size.0;
         if start >= end || end > size {
             return Err(LedgerError::InvalidArgument {
-                reason: "BAD_RANGE",
+                reason: Reason::BadRange,
                 message: format!("entries [{start}, {end}) are not within the tree of size {size}"),
                 event: None,
             }
@@ -74,7 +72,7 @@ impl pb::log_server::Log for LogService {
         }
         if end - start > ENTRIES_PER_RESPONSE_MAX {
             return Err(LedgerError::ResourceExhausted {
-                reason: "RANGE_TOO_LONG",
+                reason: Reason::RangeTooLong,
                 message: format!(
                     "{} entries asked; at most {ENTRIES_PER_RESPONSE_MAX} per call",
                     end - start
@@ -105,21 +103,21 @@ impl pb::log_server::Log for LogService {
                         hash[..]
                             .try_into()
                             .map_err(|_| LedgerError::InvalidArgument {
-                                reason: "MALFORMED_FIELD",
+                                reason: Reason::MalformedField,
                                 message: format!("leaf_hash: {} bytes, expected 32", hash.len()),
                                 event: None,
                             })?;
                     store
                         .index_of_leaf(&hash)?
                         .ok_or_else(|| LedgerError::NotFound {
-                            reason: "UNKNOWN_LEAF",
+                            reason: Reason::UnknownLeaf,
                             message: "no entry has this leaf hash".into(),
                         })?
                         .0
                 }
                 None => {
                     return Err(LedgerError::InvalidArgument {
-                        reason: "MALFORMED_FIELD",
+                        reason: Reason::MalformedField,
                         message: "leaf: give an index or a leaf hash".into(),
                         event: None,
                     });
@@ -127,7 +125,7 @@ impl pb::log_server::Log for LogService {
             };
             if index >= size {
                 return Err(LedgerError::NotFound {
-                    reason: "BEYOND_TREE_SIZE",
+                    reason: Reason::LeafNotInTree,
                     message: format!("entry {index} is not in the tree of size {size}"),
                 });
             }
@@ -151,7 +149,7 @@ impl pb::log_server::Log for LogService {
         let first = request.first_size;
         if first == 0 || first > second {
             return Err(LedgerError::InvalidArgument {
-                reason: "BAD_RANGE",
+                reason: Reason::BadRange,
                 message: format!("first_size {first} must be between 1 and second_size {second}"),
                 event: None,
             }

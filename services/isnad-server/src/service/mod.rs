@@ -4,6 +4,7 @@ pub mod capture;
 pub mod log;
 pub mod verification;
 
+use isnad_proto::contract::Reason;
 use tonic::Status;
 
 use crate::error::LedgerError;
@@ -27,7 +28,7 @@ where
 {
     isnad_proto::convert::gs1(field, value).map_err(|e| {
         Status::from(LedgerError::InvalidArgument {
-            reason: "MALFORMED_FIELD",
+            reason: Reason::MalformedField,
             message: e.to_string(),
             event: None,
         })

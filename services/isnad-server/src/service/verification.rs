@@ -5,9 +5,12 @@
 
 use isnad_core::gs1::Gln;
 use isnad_core::queries::{self, HistoryIndexes};
-use isnad_core::scan::{SCAN_LEN_MAX, parse_scan};
+use isnad_core::scan::parse_scan;
 use isnad_core::verdict::{self, HistoryEntry};
 use isnad_log::{LeafIndex, TreeSize};
+use isnad_proto::contract::{
+    HISTORY_ENTRIES_MAX, LOT_UNITS_PAGE_MAX, PARTY_EVENTS_PAGE_MAX, Reason, SCAN_LEN_MAX,
+};
 use isnad_proto::convert::{self as wire, decode_history_entry};
 use isnad_proto::pb;
 use isnad_store::Store;
@@ -16,13 +19,6 @@ use tonic::{Request, Response, Status};
 use super::{blocking, hashes_to_wire, parse_field};
 use crate::error::LedgerError;
 use crate::ledger::{Ledger, Published, now_unix_ms};
-
-/// Units per `LotUnits` page at most.
-pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
-/// Entries per `PartyEvents` page at most.
-pub const PARTY_EVENTS_PAGE_MAX: usize = 1_000;
-/// Entries in one `History` answer at most.
-pub const HISTORY_ENTRIES_MAX: usize = 10_000;
 
 /// The verification service.
 #[derive(Debug, Clone)]
@@ -46,7 +42,7 @@ impl pb::verification_server::Verification for VerificationService {
         let request = request.into_inner();
         if request.scan.len() > SCAN_LEN_MAX {
             return Err(LedgerError::ResourceExhausted {
-                reason: "SCAN_TOO_LONG",
+                reason: Reason::ScanTooLong,
                 message: format!("scan: {} bytes; at most {SCAN_LEN_MAX}", request.scan.len()),
                 event: None,
             }
@@ -61,7 +57,7 @@ impl pb::verification_server::Verification for VerificationService {
         let known = request.known_tree_size;
         if known > published.tree.size.0 {
             return Err(LedgerError::InvalidArgument {
-                reason: "KNOWN_SIZE_AHEAD",
+                reason: Reason::KnownSizeAhead,
                 message: format!(
                     "known_tree_size {known} is beyond this log's size {}: a different log, or a split view",
                     published.tree.size.0
@@ -90,7 +86,7 @@ impl pb::verification_server::Verification for VerificationService {
         use pb::history_request::Subject;
         let subject = request.into_inner().subject.ok_or_else(|| {
             Status::from(LedgerError::InvalidArgument {
-                reason: "MALFORMED_FIELD",
+                reason: Reason::MalformedField,
                 message: "subject: missing".into(),
                 event: None,
             })
@@ -125,7 +121,7 @@ impl pb::verification_server::Verification for VerificationService {
             let indexes = within(indexes, published.tree.size.0);
             if indexes.len() > HISTORY_ENTRIES_MAX {
                 return Err(LedgerError::ResourceExhausted {
-                    reason: "HISTORY_TOO_LONG",
+                    reason: Reason::HistoryTooLong,
                     message: format!(
                         "{} entries; at most {HISTORY_ENTRIES_MAX} per answer",
                         indexes.len()
@@ -161,7 +157,7 @@ impl pb::verification_server::Verification for VerificationService {
         let response = blocking(move || {
             let record =
                 queries::lot(store.as_ref(), &lot)?.ok_or_else(|| LedgerError::NotFound {
-                    reason: "UNKNOWN_LOT",
+                    reason: Reason::UnknownLot,
                     message: format!("no lot {} of GTIN {}", lot.lot, lot.gtin),
                 })?;
             let now = now_unix_ms();
@@ -243,7 +239,7 @@ impl pb::verification_server::Verification for VerificationService {
 
 fn invalid(error: isnad_proto::ConvertError) -> LedgerError {
     LedgerError::InvalidArgument {
-        reason: "MALFORMED_FIELD",
+        reason: Reason::MalformedField,
         message: error.to_string(),
         event: None,
     }

@@ -1,0 +1,416 @@
+//! The wire contract beyond the `.proto` files, in one place: the metadata entries of a
+//! refusal, every reason code the server sends, and the byte and count limits of requests and
+//! answers. The server and the client both take them from here.
+//!
+//! The executor's own rejection codes (`isnad_core::rules::RejectCode`) are part of [`Reason`]
+//! under the same names: [`Reason::from`] maps each of them, with an exhaustive match, so a new
+//! core code does not compile until it has its place on the wire.
+
+use std::fmt;
+use std::str::FromStr;
+
+use isnad_core::rules::{RejectClass, RejectCode};
+use tonic::Code;
+
+/// The metadata entry holding a refusal's machine-readable reason code ([`Reason::as_str`]).
+pub const REASON_METADATA_KEY: &str = "isnad-reason";
+
+/// The metadata entry holding the position of the refused event in its request (from 0).
+pub const EVENT_INDEX_METADATA_KEY: &str = "isnad-event-index";
+
+/// Bytes of one signed event body at most; a longer one is refused with
+/// [`Reason::BodyTooLarge`]. The core decides with it, so it is defined there.
+pub use isnad_core::envelope::BODY_LEN_MAX;
+
+/// Bytes of one log entry at most: the header, key, signature and a body of
+/// [`BODY_LEN_MAX`].
+pub use isnad_core::envelope::ENTRY_LEN_MAX;
+
+/// Serials one Commission event carries at most ([`Reason::TooManySerials`] beyond).
+pub use isnad_core::limits::SERIALS_PER_COMMISSION_MAX;
+
+/// Items (units, lots, SSCCs) one event carries at most ([`Reason::TooManyItems`] beyond).
+pub use isnad_core::limits::ITEMS_PER_EVENT_MAX;
+
+/// Bytes of one scan in a `Verify` request at most ([`Reason::ScanTooLong`] beyond).
+pub use isnad_core::scan::SCAN_LEN_MAX;
+
+/// Events in one capture request at most ([`Reason::TooManyEvents`] beyond).
+pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
+
+/// Bytes of one gRPC request message the server decodes at most: a capture request of
+/// [`EVENTS_PER_REQUEST_MAX`] events of a few KiB each fits; that many bodies of
+/// [`BODY_LEN_MAX`] would not, and should not (memory). Beyond it the transport refuses the
+/// call with `RESOURCE_EXHAUSTED` and no reason code.
+pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// Bytes of one gRPC answer message the server encodes at most (a verification answer with a
+/// long history); clients must accept answers this large.
+pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Entries one `Log.GetEntries` answer (or one message of `Log.Follow`) carries at most
+/// ([`Reason::RangeTooLong`] beyond).
+pub const ENTRIES_PER_RESPONSE_MAX: u64 = 1_000;
+
+/// Units per `LotUnits` page at most; a larger page size asked for is lowered to it.
+pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
+
+/// Entries per `PartyEvents` page at most; a larger page size asked for is lowered to it.
+pub const PARTY_EVENTS_PAGE_MAX: usize = 1_000;
+
+/// Entries in one `History` answer at most ([`Reason::HistoryTooLong`] beyond).
+pub const HISTORY_ENTRIES_MAX: usize = 10_000;
+
+macro_rules! reasons {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal, $code:ident;)*) => {
+        /// Every reason code the server sends in [`REASON_METADATA_KEY`]. The names are stable:
+        /// clients match on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Reason {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Reason {
+            /// Every reason, in declaration order.
+            pub const ALL: &'static [Reason] = &[$(Self::$variant,)*];
+
+            /// The stable SCREAMING_CASE name sent on the wire, e.g. `NOT_HOLDER`.
+            pub const fn as_str(&self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+
+            /// The gRPC status code a refusal with this reason carries.
+            pub const fn status(&self) -> Code {
+                match self {
+                    $(Self::$variant => Code::$code,)*
+                }
+            }
+        }
+    };
+}
+
+reasons! {
+    // Stateless checks of a capture request.
+    /// A capture request without events.
+    EmptyRequest => "EMPTY_REQUEST", InvalidArgument;
+    /// More than [`EVENTS_PER_REQUEST_MAX`] events in one request.
+    TooManyEvents => "TOO_MANY_EVENTS", ResourceExhausted;
+    /// A signed body longer than [`BODY_LEN_MAX`].
+    BodyTooLarge => "BODY_TOO_LARGE", ResourceExhausted;
+    /// A public key that is not 32 bytes.
+    MalformedKey => "MALFORMED_KEY", InvalidArgument;
+    /// A signature that is not 64 bytes.
+    MalformedSignature => "MALFORMED_SIGNATURE", InvalidArgument;
+    /// A signed body that does not decode into a valid event; the message names the field.
+    MalformedBody => "MALFORMED_BODY", InvalidArgument;
+    /// A signature that does not verify for its body and key.
+    BadSignature => "BAD_SIGNATURE", Unauthenticated;
+    /// An event id used before by an event with other bytes.
+    EventIdReused => "EVENT_ID_REUSED", AlreadyExists;
+    /// The request's events write more state than one atomic commit holds; send fewer.
+    RequestTooLarge => "REQUEST_TOO_LARGE", ResourceExhausted;
+    /// A registry-only call was given an event that is not a registry event.
+    NotARegistryEvent => "NOT_A_REGISTRY_EVENT", InvalidArgument;
+
+    // Reads.
+    /// A request field does not parse; the message names it.
+    MalformedField => "MALFORMED_FIELD", InvalidArgument;
+    /// A scan longer than [`SCAN_LEN_MAX`] bytes.
+    ScanTooLong => "SCAN_TOO_LONG", ResourceExhausted;
+    /// The client's known tree size is beyond this log's size: another log, or a split view.
+    KnownSizeAhead => "KNOWN_SIZE_AHEAD", InvalidArgument;
+    /// A unit's history has more than [`HISTORY_ENTRIES_MAX`] entries.
+    HistoryTooLong => "HISTORY_TOO_LONG", ResourceExhausted;
+    /// A tree size asked for is beyond the current tree.
+    BeyondTreeSize => "BEYOND_TREE_SIZE", InvalidArgument;
+    /// The leaf asked for is not in the tree of the size asked for.
+    LeafNotInTree => "LEAF_NOT_IN_TREE", NotFound;
+    /// No entry has the leaf hash asked for.
+    UnknownLeaf => "UNKNOWN_LEAF", NotFound;
+    /// An empty entry range or one beyond the tree, or consistency proof sizes out of order.
+    BadRange => "BAD_RANGE", InvalidArgument;
+    /// An entry range longer than [`ENTRIES_PER_RESPONSE_MAX`] entries.
+    RangeTooLong => "RANGE_TOO_LONG", ResourceExhausted;
+
+    // The server.
+    /// The server is shutting down or its sequencer stopped; retry elsewhere or later.
+    Unavailable => "UNAVAILABLE", Unavailable;
+    /// The server's storage failed: its fault, not the request's.
+    Storage => "STORAGE", Internal;
+
+    // The executor's rules (`isnad_core::rules::RejectCode`, same names).
+    /// A field is malformed, empty, too long, or contradicts another field.
+    InvalidField => "INVALID_FIELD", InvalidArgument;
+    /// An Inspect scan does not parse.
+    MalformedScan => "MALFORMED_SCAN", InvalidArgument;
+    /// The signing key is not registered.
+    UnknownKey => "UNKNOWN_KEY", Unauthenticated;
+    /// The signing key was revoked at or before this event's index.
+    KeyRevoked => "KEY_REVOKED", Unauthenticated;
+    /// The signing key belongs to another party than the actor.
+    KeyNotActor => "KEY_NOT_ACTOR", PermissionDenied;
+    /// The actor is suspended: its keys sign nothing.
+    ParticipantSuspended => "PARTICIPANT_SUSPENDED", PermissionDenied;
+    /// The actor has no role that may do this.
+    WrongRole => "WRONG_ROLE", PermissionDenied;
+    /// The event's site is not one of the actor's sites.
+    ForeignSite => "FOREIGN_SITE", PermissionDenied;
+    /// The GTIN is not under one of the manufacturer's company prefixes.
+    PrefixNotOwned => "PREFIX_NOT_OWNED", PermissionDenied;
+    /// The actor is not the product's or lot's manufacturer.
+    NotManufacturer => "NOT_MANUFACTURER", PermissionDenied;
+    /// The item is held by another party or at another site.
+    NotHolder => "NOT_HOLDER", FailedPrecondition;
+    /// The shipment is addressed to another party or site.
+    NotAddressee => "NOT_ADDRESSEE", FailedPrecondition;
+    /// The shipment is no longer in transit: it was received.
+    NotInTransit => "NOT_IN_TRANSIT", FailedPrecondition;
+    /// The item is in transit: nobody holds it until it is received.
+    InTransit => "IN_TRANSIT", FailedPrecondition;
+    /// The item is inside an SSCC: it moves only with it until disaggregated.
+    InContainer => "IN_CONTAINER", FailedPrecondition;
+    /// The item is not directly inside the SSCC named.
+    NotInContainer => "NOT_IN_CONTAINER", FailedPrecondition;
+    /// The lot is recalled.
+    Recalled => "RECALLED", FailedPrecondition;
+    /// The lot is already recalled.
+    AlreadyRecalled => "ALREADY_RECALLED", FailedPrecondition;
+    /// The item was decommissioned: that is terminal.
+    Decommissioned => "DECOMMISSIONED", FailedPrecondition;
+    /// The lot's expiry has passed at the recorded time.
+    Expired => "EXPIRED", FailedPrecondition;
+    /// A commission of an existing lot gives another expiry or production date.
+    LotMismatch => "LOT_MISMATCH", FailedPrecondition;
+    /// The holder has less of a non-serialized lot than the event moves.
+    InsufficientQuantity => "INSUFFICIENT_QUANTITY", FailedPrecondition;
+    /// The participant is already suspended.
+    AlreadySuspended => "ALREADY_SUSPENDED", FailedPrecondition;
+    /// The participant is not suspended.
+    NotSuspended => "NOT_SUSPENDED", FailedPrecondition;
+    /// The key is already revoked.
+    KeyAlreadyRevoked => "KEY_ALREADY_REVOKED", FailedPrecondition;
+    /// The shipment's addressee is suspended or cannot hold goods.
+    DestinationRefused => "DESTINATION_REFUSED", FailedPrecondition;
+    /// The serial was already commissioned, or is listed twice.
+    DuplicateSerial => "DUPLICATE_SERIAL", AlreadyExists;
+    /// The event id was already used.
+    DuplicateEventId => "DUPLICATE_EVENT_ID", AlreadyExists;
+    /// The GTIN is already registered.
+    ProductExists => "PRODUCT_EXISTS", AlreadyExists;
+    /// The party is already admitted.
+    ParticipantExists => "PARTICIPANT_EXISTS", AlreadyExists;
+    /// The public key is already registered.
+    KeyExists => "KEY_EXISTS", AlreadyExists;
+    /// No such participant.
+    UnknownParticipant => "UNKNOWN_PARTICIPANT", NotFound;
+    /// The site is not one of the named party's sites.
+    UnknownSite => "UNKNOWN_SITE", NotFound;
+    /// The GTIN is not registered.
+    UnknownProduct => "UNKNOWN_PRODUCT", NotFound;
+    /// The lot was never commissioned.
+    UnknownLot => "UNKNOWN_LOT", NotFound;
+    /// The unit was never commissioned.
+    UnknownUnit => "UNKNOWN_UNIT", NotFound;
+    /// The SSCC was never packed.
+    UnknownSscc => "UNKNOWN_SSCC", NotFound;
+    /// No Ship event has this id.
+    UnknownShipment => "UNKNOWN_SHIPMENT", NotFound;
+    /// The participant has no such key.
+    KeyNotFound => "KEY_NOT_FOUND", NotFound;
+    /// Too many items in one event (more than [`ITEMS_PER_EVENT_MAX`]).
+    TooManyItems => "TOO_MANY_ITEMS", ResourceExhausted;
+    /// Too many serials in one Commission (more than [`SERIALS_PER_COMMISSION_MAX`]).
+    TooManySerials => "TOO_MANY_SERIALS", ResourceExhausted;
+    /// Logistic units would nest deeper than allowed.
+    NestingTooDeep => "NESTING_TOO_DEEP", ResourceExhausted;
+}
+
+impl From<RejectCode> for Reason {
+    /// The wire reason of an executor refusal: the same name.
+    fn from(code: RejectCode) -> Reason {
+        match code {
+            RejectCode::InvalidField => Reason::InvalidField,
+            RejectCode::MalformedScan => Reason::MalformedScan,
+            RejectCode::UnknownKey => Reason::UnknownKey,
+            RejectCode::KeyRevoked => Reason::KeyRevoked,
+            RejectCode::KeyNotActor => Reason::KeyNotActor,
+            RejectCode::ParticipantSuspended => Reason::ParticipantSuspended,
+            RejectCode::WrongRole => Reason::WrongRole,
+            RejectCode::ForeignSite => Reason::ForeignSite,
+            RejectCode::PrefixNotOwned => Reason::PrefixNotOwned,
+            RejectCode::NotManufacturer => Reason::NotManufacturer,
+            RejectCode::NotHolder => Reason::NotHolder,
+            RejectCode::NotAddressee => Reason::NotAddressee,
+            RejectCode::NotInTransit => Reason::NotInTransit,
+            RejectCode::InTransit => Reason::InTransit,
+            RejectCode::InContainer => Reason::InContainer,
+            RejectCode::NotInContainer => Reason::NotInContainer,
+            RejectCode::Recalled => Reason::Recalled,
+            RejectCode::AlreadyRecalled => Reason::AlreadyRecalled,
+            RejectCode::Decommissioned => Reason::Decommissioned,
+            RejectCode::Expired => Reason::Expired,
+            RejectCode::LotMismatch => Reason::LotMismatch,
+            RejectCode::InsufficientQuantity => Reason::InsufficientQuantity,
+            RejectCode::AlreadySuspended => Reason::AlreadySuspended,
+            RejectCode::NotSuspended => Reason::NotSuspended,
+            RejectCode::KeyAlreadyRevoked => Reason::KeyAlreadyRevoked,
+            RejectCode::DestinationRefused => Reason::DestinationRefused,
+            RejectCode::DuplicateSerial => Reason::DuplicateSerial,
+            RejectCode::DuplicateEventId => Reason::DuplicateEventId,
+            RejectCode::ProductExists => Reason::ProductExists,
+            RejectCode::ParticipantExists => Reason::ParticipantExists,
+            RejectCode::KeyExists => Reason::KeyExists,
+            RejectCode::UnknownParticipant => Reason::UnknownParticipant,
+            RejectCode::UnknownSite => Reason::UnknownSite,
+            RejectCode::UnknownProduct => Reason::UnknownProduct,
+            RejectCode::UnknownLot => Reason::UnknownLot,
+            RejectCode::UnknownUnit => Reason::UnknownUnit,
+            RejectCode::UnknownSscc => Reason::UnknownSscc,
+            RejectCode::UnknownShipment => Reason::UnknownShipment,
+            RejectCode::KeyNotFound => Reason::KeyNotFound,
+            RejectCode::TooManyItems => Reason::TooManyItems,
+            RejectCode::TooManySerials => Reason::TooManySerials,
+            RejectCode::NestingTooDeep => Reason::NestingTooDeep,
+        }
+    }
+}
+
+/// The gRPC status code of each class of executor refusal.
+pub const fn class_status(class: RejectClass) -> Code {
+    match class {
+        RejectClass::InvalidArgument => Code::InvalidArgument,
+        RejectClass::Unauthenticated => Code::Unauthenticated,
+        RejectClass::PermissionDenied => Code::PermissionDenied,
+        RejectClass::FailedPrecondition => Code::FailedPrecondition,
+        RejectClass::AlreadyExists => Code::AlreadyExists,
+        RejectClass::NotFound => Code::NotFound,
+        RejectClass::ResourceExhausted => Code::ResourceExhausted,
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reason name this build does not know (a newer server may send one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown reason code {0:?}")]
+pub struct UnknownReason(pub String);
+
+impl FromStr for Reason {
+    type Err = UnknownReason;
+
+    /// Parses a wire name back, e.g. `"NOT_HOLDER"`.
+    fn from_str(name: &str) -> Result<Reason, UnknownReason> {
+        Reason::ALL
+            .iter()
+            .find(|reason| reason.as_str() == name)
+            .copied()
+            .ok_or_else(|| UnknownReason(name.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+
+    /// The partner guide, whose reason table must list every code.
+    const INTEGRATION_GUIDE: &str = include_str!("../../../docs/integration.md");
+
+    #[test]
+    fn every_name_is_unique_and_parses_back() {
+        let mut seen = BTreeSet::new();
+        for reason in Reason::ALL {
+            let name = reason.as_str();
+            assert!(seen.insert(name), "{name} is used twice");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{name} is not SCREAMING_CASE"
+            );
+            assert_eq!(name.parse::<Reason>(), Ok(*reason));
+            assert_eq!(reason.to_string(), name);
+        }
+        assert_eq!(
+            "NOT_A_REASON".parse::<Reason>(),
+            Err(UnknownReason("NOT_A_REASON".into()))
+        );
+    }
+
+    #[test]
+    fn every_core_code_keeps_its_name_and_status() {
+        for code in RejectCode::ALL {
+            let reason = Reason::from(*code);
+            assert_eq!(reason.as_str(), code.as_str(), "{code:?}");
+            assert_eq!(reason.status(), class_status(code.class()), "{code:?}");
+        }
+    }
+
+    /// The heading of the guide's table of reason codes.
+    const REASON_TABLE_HEADING: &str = "### Reason codes";
+
+    /// The rows `| \`NAME\` | \`STATUS\` | meaning |` of the guide's reason table, by name.
+    fn documented_reasons() -> BTreeMap<String, String> {
+        let (_, section) = INTEGRATION_GUIDE
+            .split_once(REASON_TABLE_HEADING)
+            .expect("the guide has a table of reason codes");
+        let table = section
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .skip(2); // The header row and its separator.
+        let mut rows = BTreeMap::new();
+        for line in table {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let [_, name, status, meaning, _] = cells[..] else {
+                panic!("a reason row has three cells: {line}")
+            };
+            let (Some(name), Some(status)) = (unquote(name), unquote(status)) else {
+                panic!("reason and status are code spans: {line}")
+            };
+            assert!(name.parse::<Reason>().is_ok(), "{name}: not a reason code");
+            assert!(!meaning.is_empty(), "{name}: no meaning");
+            let duplicate = rows.insert(name.to_owned(), status.to_owned());
+            assert!(duplicate.is_none(), "{name} is documented twice");
+        }
+        rows
+    }
+
+    /// The text of a cell that is exactly one code span.
+    fn unquote(cell: &str) -> Option<&str> {
+        cell.strip_prefix('`')?.strip_suffix('`')
+    }
+
+    #[test]
+    fn every_reason_is_documented_with_its_status() {
+        let documented = documented_reasons();
+        for reason in Reason::ALL {
+            let status = documented
+                .get(reason.as_str())
+                .unwrap_or_else(|| panic!("{reason} is missing from docs/integration.md"));
+            assert_eq!(
+                status,
+                &status_name(reason.status()),
+                "{reason}: the guide gives another status"
+            );
+        }
+    }
+
+    /// The canonical name of a gRPC status code, as written in the guide.
+    fn status_name(code: Code) -> String {
+        let name = format!("{code:?}");
+        let mut screaming = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                screaming.push('_');
+            }
+            screaming.push(c.to_ascii_uppercase());
+        }
+        screaming
+    }
+}
