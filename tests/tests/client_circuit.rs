@@ -3,11 +3,9 @@
 //! recall; every verdict proven offline with the exit status it calls for; an evidence file
 //! re-checked with the server gone; and a clean audit.
 
-mod client_support;
-
 use std::os::unix::fs::PermissionsExt;
 
-use client_support::{Circuit, Isnad, write_lines};
+use isnad_tests::circuit::{Circuit, Isnad, write_lines};
 use isnad_tests::{DataDir, Server};
 use serde_json::Value;
 
@@ -463,11 +461,7 @@ fn trust_is_refused_when_genesis_names_other_keys() {
     let data = DataDir::init();
     let server = Server::start(&data.path());
     let isnad = Isnad::new(&server.url());
-    let stranger = hex::encode(
-        isnad_core::testkit::signing_key(9)
-            .verifying_key()
-            .to_bytes(),
-    );
+    let stranger = hex::encode(isnad_testkit::signing_key(9).verifying_key().to_bytes());
     let run = isnad.expect(
         ERROR,
         &[

@@ -2,14 +2,12 @@
 //! checkpoint of a verification answer, or of an evidence file, and `isnad` refuses it with a
 //! reason that says which part failed.
 
-mod client_support;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use client_support::Circuit;
 use isnad_client::{Client, TrustStore, VerifyError, verify_answer};
 use isnad_core::envelope::{ENTRY_HEADER_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use isnad_proto::pb;
+use isnad_tests::circuit::Circuit;
 use isnad_tests::{DataDir, Server};
 use serde_json::Value;
 

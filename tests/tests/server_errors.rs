@@ -4,8 +4,8 @@
 use futures::StreamExt;
 use isnad_client::sign::sign_event;
 use isnad_core::event::{Item, Payload};
-use isnad_core::testkit::{Scenario, Who};
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys, tree_size};
 use tonic::Code;
 
@@ -77,14 +77,14 @@ async fn every_status_code_leaves_the_log_unchanged() {
     check(&err, Code::Unauthenticated, "BAD_SIGNATURE");
 
     // UNAUTHENTICATED: a key nobody admitted.
-    let stranger = isnad_core::testkit::signing_key(77);
+    let stranger = isnad_testkit::signing_key(77);
     let err = capture(&server, vec![sign_event(&stranger, &event)])
         .await
         .expect_err("unknown key");
     assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
 
     // PERMISSION_DENIED: a distributor may not register products.
-    let product = scenario.register_product_payload(isnad_core::testkit::gtin("0611123400002"));
+    let product = scenario.register_product_payload(isnad_testkit::gtin("0611123400002"));
     let event = scenario.event(Who::Distributor, product);
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await

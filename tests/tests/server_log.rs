@@ -5,10 +5,10 @@
 use futures::StreamExt;
 use isnad_client::sign::sign_event;
 use isnad_core::event::{Item, Payload};
-use isnad_core::testkit::{Scenario, Who};
 use isnad_log::checkpoint::NoteVerifier;
 use isnad_log::{LeafIndex, TreeSize};
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 use tonic::Code;
 

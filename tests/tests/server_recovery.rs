@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use isnad_client::sign::sign_event;
 use isnad_core::event::{Payload, SerialRange};
-use isnad_core::testkit::{Scenario, Who, date};
 use isnad_log::checkpoint::NoteVerifier;
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who, date};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys, tree_size};
 use tokio::sync::Mutex;
 

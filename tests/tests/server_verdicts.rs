@@ -7,9 +7,9 @@ use isnad_core::gs1::Gln;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use isnad_core::gs1::days_from_civil;
-use isnad_core::testkit::{DAY_MS, Scenario, Who, date, gln, gtin, sscc_number};
 use isnad_proto::convert::reason_code_from_wire;
 use isnad_proto::pb;
+use isnad_testkit::{DAY_MS, Scenario, Who, date, gln, gtin, sscc_number};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 
 struct Scene {

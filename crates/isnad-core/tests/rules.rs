@@ -14,9 +14,7 @@ use isnad_core::limits::{
     SERIALS_PER_COMMISSION_MAX, SSCC_NESTING_MAX,
 };
 use isnad_core::rules::{ApplyError, RejectClass, RejectCode};
-use isnad_core::testkit::{
-    Actor, DAY_MS, Scenario, Who, date, gln, gtin, signing_key, sscc_number,
-};
+use isnad_testkit::{Actor, DAY_MS, Scenario, Who, date, gln, gtin, signing_key, sscc_number};
 
 /// What a row's setup hands to `check`: the signing key and the event to submit.
 type Submission = (PublicKey, Event);

@@ -1,22 +1,23 @@
-//! Test support shared by this crate's tests and the server's and client's: a scenario with a
-//! regulator, a manufacturer, a distributor, a hospital and an inspector (each with a party
-//! GLN, a site and a deterministic Ed25519 key), helpers that build events, and an in-memory
-//! ledger that applies them with the executor and keeps every accepted entry as history.
+//! Test support for Isnad's tests (the core's integration tests, the client's unit tests and the
+//! end-to-end tests): a scenario with a regulator, a manufacturer, a distributor, a hospital and
+//! an inspector (each with a party GLN, a site and a deterministic Ed25519 key), helpers that
+//! build events, and an in-memory ledger that applies them with the executor and keeps every
+//! accepted entry as history.
 //!
-//! Not for production use: keys are derived from fixed seeds.
+//! Never a dependency of a production crate: keys are derived from fixed seeds.
 
 use ed25519_dalek::SigningKey;
 
-use crate::event::{
+use isnad_core::event::{
     Admit, DecommissionReason, DeviceClass, Event, EventId, Genesis, Item, LotId, Payload,
     PublicKey, ReasonCode, Role, SerialRange, UnitId,
 };
-use crate::gs1::{Gln, Gs1Date, Gtin, Lot, Serial, Sscc, check_digit};
-use crate::queries;
-use crate::rules::{ApplyError, Context, RejectCode, apply, apply_genesis};
-use crate::scan::{Scan, parse_scan};
-use crate::state::MemState;
-use crate::verdict::{HistoryEntry, HistoryError, HistoryKind, Verdict, derive_verdict};
+use isnad_core::gs1::{Gln, Gs1Date, Gtin, Lot, Serial, Sscc, check_digit};
+use isnad_core::queries;
+use isnad_core::rules::{ApplyError, Context, RejectCode, apply, apply_genesis};
+use isnad_core::scan::{Scan, parse_scan};
+use isnad_core::state::MemState;
+use isnad_core::verdict::{HistoryEntry, HistoryError, HistoryKind, Verdict, derive_verdict};
 
 /// 2026-01-01T00:00:00Z: where a scenario's recorded clock starts.
 pub const START_UNIX_MS: i64 = 1_767_225_600_000;

@@ -1,14 +1,11 @@
 //! Driving the `isnad` binary in end-to-end tests: a client with its own trust store and work
 //! directory, and a circuit of participants whose keys are generated and admitted through it.
 
-// Each test file uses its own part of this module.
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use isnad_core::testkit::{Actor, MANUFACTURER_PREFIX, Scenario};
-use isnad_tests::{DataDir, Server, binary};
+use crate::server::{DataDir, Server, binary};
+use isnad_testkit::{Actor, MANUFACTURER_PREFIX, Scenario};
 use serde_json::Value;
 
 /// The `isnad` binary, built once per test process so that it is never stale.
