@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::server::{DataDir, Server, binary};
+use isnad_testkit::dates::expiry_ahead;
 use isnad_testkit::{Actor, MANUFACTURER_PREFIX, Scenario};
 use serde_json::Value;
 
@@ -289,9 +290,14 @@ impl Circuit {
         self.isnad.expect(code, &strs(&all))
     }
 
-    /// The human-readable label of a unit of the product.
+    /// The human-readable label of a unit of the product, of a lot expiring
+    /// [`expiry_ahead`], as the tests commission them.
     pub fn label(&self, lot: &str, serial: &str) -> String {
-        format!("(01){}(17)281231(10){lot}(21){serial}", self.gtin)
+        format!(
+            "(01){}(17){}(10){lot}(21){serial}",
+            self.gtin,
+            expiry_ahead()
+        )
     }
 
     /// The tree size the client's trust store has pinned.

@@ -10,6 +10,7 @@ use isnad_core::envelope::encode_event_entry;
 use isnad_core::event::{Event, Item, Payload, UnitId};
 use isnad_log::checkpoint::NoteSigner;
 use isnad_store::Store;
+use isnad_testkit::dates::expiry_ahead;
 use isnad_tests::circuit::Circuit;
 use isnad_tests::{DataDir, Server};
 
@@ -55,7 +56,14 @@ fn the_audit_reports_an_entry_the_service_should_not_have_accepted() {
         &c.manufacturer,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L1", "--expiry", "281231", "--serial", "S1",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L1",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "S1",
         ],
     );
     let clean = c.isnad.json(&["audit"]);

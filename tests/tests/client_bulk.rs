@@ -8,6 +8,7 @@ use std::process::Stdio;
 
 use isnad_client::Client;
 use isnad_proto::pb;
+use isnad_testkit::dates::expiry_ahead;
 use isnad_tests::circuit::{Circuit, owned, strs, write_lines};
 use isnad_tests::{DataDir, Server};
 
@@ -61,7 +62,7 @@ fn a_killed_bulk_commission_rerun_commissions_every_serial_once() {
         "--lot",
         "L1",
         "--expiry",
-        "281231",
+        &expiry_ahead(),
         "--serials-file",
         &file.display().to_string(),
         "--serials-per-event",

@@ -5,6 +5,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use isnad_testkit::dates::expiry_ahead;
 use isnad_tests::circuit::{Circuit, Isnad, write_lines};
 use isnad_tests::{DataDir, Server};
 use serde_json::Value;
@@ -59,7 +60,7 @@ fn the_whole_circuit_through_isnad() {
             "--lot",
             "L1",
             "--expiry",
-            "281231",
+            &expiry_ahead(),
             "--serials-file",
             &serials,
         ],
@@ -226,7 +227,7 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
             "--lot",
             "L1",
             "--expiry",
-            "281231",
+            &expiry_ahead(),
             "--serials-file",
             &duplicated.display().to_string(),
         ],
@@ -249,7 +250,7 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
             "--lot",
             "L1",
             "--expiry",
-            "281231",
+            &expiry_ahead(),
             "--serials-file",
             &bad.display().to_string(),
         ],
@@ -292,7 +293,14 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
         &c.distributor,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L9", "--expiry", "281231", "--serial", "Z1",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L9",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "Z1",
         ],
     );
     assert!(run.stderr.contains("WRONG_ROLE"), "{}", run.stderr);
@@ -365,7 +373,15 @@ fn regulator_commands_change_what_verification_proves() {
         &c.manufacturer,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L1", "--expiry", "281231", "--serial", "S1", "--serial",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L1",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "S1",
+            "--serial",
             "S2",
         ],
     );

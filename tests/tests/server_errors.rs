@@ -11,7 +11,7 @@ use tonic::Code;
 
 /// A server holding `scenario`'s log, and the scenario.
 async fn serving() -> (DataDir, Server, Scenario) {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     scenario.commission("L1", &["SN1"]);
     let data = DataDir::init();
     let server = Server::start(&data.path());

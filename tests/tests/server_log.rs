@@ -22,7 +22,7 @@ fn naive_root(leaves: &[isnad_log::Hash]) -> isnad_log::Hash {
 }
 
 async fn serving() -> (DataDir, Server, Scenario) {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     let units = scenario.commission("L1", &["SN1", "SN2", "SN3"]);
     scenario.ship(
         Who::Manufacturer,

@@ -7,13 +7,14 @@ use isnad_client::sign::sign_event;
 use isnad_core::event::{Payload, SerialRange};
 use isnad_log::checkpoint::NoteVerifier;
 use isnad_proto::pb;
+use isnad_testkit::dates::expiry_ahead;
 use isnad_testkit::{Scenario, Who, date};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys, tree_size};
 use tokio::sync::Mutex;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_survive_sigkill() {
-    let scenario = Scenario::new();
+    let scenario = Scenario::today();
     let data = DataDir::init();
     let verifier = NoteVerifier::from_vkey(&data.log_vkey).expect("init printed a valid vkey");
     for round in 0..3 {
@@ -41,7 +42,7 @@ async fn acknowledged_events_survive_sigkill() {
                 for n in 0..10_000u32 {
                     let payload = Payload::Commission {
                         lot: scenario.lot(&format!("R{round}W{writer}N{n}")),
-                        expiry: date("281231"),
+                        expiry: date(&expiry_ahead()),
                         production_date: None,
                         serials: vec![],
                         serial_ranges: vec![SerialRange {

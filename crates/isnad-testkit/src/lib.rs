@@ -6,6 +6,8 @@
 //!
 //! Never a dependency of a production crate: keys are derived from fixed seeds.
 
+pub mod dates;
+
 use ed25519_dalek::SigningKey;
 
 use isnad_core::event::{
@@ -31,7 +33,9 @@ pub const TICK_MS: i64 = 1_000;
 /// The manufacturer's GS1 company prefix.
 pub const MANUFACTURER_PREFIX: &str = "6111234";
 
-/// The expiry of the scenario's lots unless a test says otherwise: 2028-12-31.
+/// The expiry of the scenario's lots against its own recorded clock (which starts at
+/// [`START_UNIX_MS`]): 2028-12-31. A scenario replayed onto a real server, which judges expiry
+/// by the wall clock, uses [`Scenario::today`] instead.
 pub const EXPIRY: &str = "281231";
 
 /// A valid GLN-13 from a 12-digit base (the check digit is computed).
@@ -183,6 +187,8 @@ pub struct Scenario {
     pub entries: Vec<HistoryEntry>,
     /// The recorded time the next event gets.
     pub clock_unix_ms: i64,
+    /// The expiry of the lots it commissions, as written on labels.
+    pub expiry: Gs1Date,
     next_id: u64,
 }
 
@@ -236,6 +242,7 @@ impl Scenario {
             state,
             entries: vec![entry],
             clock_unix_ms: START_UNIX_MS + TICK_MS,
+            expiry: date(EXPIRY),
             next_id: 1,
         }
     }
@@ -255,6 +262,15 @@ impl Scenario {
         let product = scenario.register_product_payload(scenario.gtin);
         scenario.accept(Who::Manufacturer, product);
         scenario
+    }
+
+    /// [`Scenario::new`] whose lots expire [`dates::expiry_ahead`]: for a server that judges
+    /// expiry by the wall clock, whatever the year the test runs in.
+    pub fn today() -> Self {
+        Self {
+            expiry: date(&dates::expiry_ahead()),
+            ..Self::new()
+        }
     }
 
     /// A participant.
@@ -414,11 +430,11 @@ impl Scenario {
         }
     }
 
-    /// Commission of listed serials of a lot of the scenario product, expiring [`EXPIRY`].
+    /// Commission of listed serials of a lot of the scenario product, expiring [`Scenario::expiry`].
     pub fn commission_payload(&self, lot_text: &str, serials: &[&str]) -> Payload {
         Payload::Commission {
             lot: self.lot(lot_text),
-            expiry: date(EXPIRY),
+            expiry: self.expiry,
             production_date: Some(date("260101")),
             serials: serials.iter().map(|text| serial(text)).collect(),
             serial_ranges: Vec::new(),
@@ -430,7 +446,7 @@ impl Scenario {
     pub fn commission_range_payload(&self, lot_text: &str, prefix: &str, count: u32) -> Payload {
         Payload::Commission {
             lot: self.lot(lot_text),
-            expiry: date(EXPIRY),
+            expiry: self.expiry,
             production_date: Some(date("260101")),
             serials: Vec::new(),
             serial_ranges: vec![SerialRange {
@@ -447,7 +463,7 @@ impl Scenario {
     pub fn commission_quantity_payload(&self, lot_text: &str, quantity: u64) -> Payload {
         Payload::Commission {
             lot: self.lot(lot_text),
-            expiry: date(EXPIRY),
+            expiry: self.expiry,
             production_date: None,
             serials: Vec::new(),
             serial_ranges: Vec::new(),
@@ -529,8 +545,8 @@ impl Scenario {
     /// The human-readable scan of `unit` as the scenario labels it: lot and expiry included.
     pub fn label(&self, unit: &UnitId, lot_text: &str) -> String {
         format!(
-            "(01){}(17){EXPIRY}(10){lot_text}(21){}",
-            unit.gtin, unit.serial
+            "(01){}(17){}(10){lot_text}(21){}",
+            unit.gtin, self.expiry, unit.serial
         )
     }
 
