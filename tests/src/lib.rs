@@ -6,4 +6,6 @@
 pub mod circuit;
 pub mod server;
 
-pub use server::{DataDir, ORIGIN, Server, binary, binary_dir, mirror, scenario_keys, tree_size};
+pub use server::{
+    DataDir, ORIGIN, Server, binary, binary_dir, mirror, scenario_keys, signed_events, tree_size,
+};

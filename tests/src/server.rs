@@ -15,6 +15,16 @@ use tonic::transport::Channel;
 /// How long a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a server may take to exit after SIGTERM: it drains in-flight requests and commits
+/// what is queued.
+const TERMINATE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a gRPC connection to a listening server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often [`Server::terminate`] looks whether the process has exited.
+const EXIT_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
 /// The directory holding the workspace's binaries (`target/debug` for tests).
 pub fn binary_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
@@ -105,6 +115,18 @@ impl DataDir {
     }
 }
 
+/// A loopback address that refuses connections for as long as the returned socket lives: the
+/// socket holds the port bound without listening, so no other server (a parallel test's) can
+/// take it, as it could take the port of a server that was killed.
+pub fn unreachable_address() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("a socket address"))
+        .expect("a free loopback port");
+    let address = socket.local_addr().expect("a bound socket has an address");
+    (socket, address)
+}
+
 /// A running `isnad-server` process.
 #[derive(Debug)]
 pub struct Server {
@@ -141,11 +163,20 @@ impl Server {
                 }
             }
         });
-        let address = receiver
-            .recv_timeout(START_TIMEOUT)
-            .expect("the server prints its address")
+        let printed = match receiver.recv_timeout(START_TIMEOUT) {
+            Ok(printed) => printed,
+            Err(error) => {
+                let _ = child.kill();
+                let exit = child.wait();
+                panic!(
+                    "isnad-server did not print \"listening on ADDRESS\" within \
+                     {START_TIMEOUT:?} ({error}; exit: {exit:?})"
+                );
+            }
+        };
+        let address = printed
             .parse()
-            .expect("a socket address");
+            .unwrap_or_else(|error| panic!("not a socket address: {printed:?}: {error}"));
         Server { child, address }
     }
 
@@ -158,9 +189,15 @@ impl Server {
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.url())
             .expect("valid URL")
+            .connect_timeout(CONNECT_TIMEOUT)
             .connect()
             .await
-            .expect("connects")
+            .unwrap_or_else(|error| {
+                panic!(
+                    "no gRPC connection to {} within {CONNECT_TIMEOUT:?}: {error}",
+                    self.address
+                )
+            })
     }
 
     /// The capture client.
@@ -189,14 +226,29 @@ impl Server {
         self.child.wait().expect("reap");
     }
 
-    /// SIGTERM, then waits for a clean exit.
+    /// SIGTERM, then waits for the process to exit, at most [`TERMINATE_TIMEOUT`]; a server
+    /// still running then is killed (SIGKILL) and the test fails.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         // The `kill` command sends the signal: the workspace forbids the `unsafe` a libc call needs.
-        let _ = Command::new("kill")
+        let sent = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
-            .status();
-        self.child.wait().expect("reap")
+            .status()
+            .expect("the kill command runs");
+        assert!(sent.success(), "SIGTERM sent to isnad-server: {sent:?}");
+        let deadline = std::time::Instant::now() + TERMINATE_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the process can be waited on") {
+                return status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("isnad-server did not exit within {TERMINATE_TIMEOUT:?} of SIGTERM");
+            }
+            // Polling the exit status: a child process offers no wait with a deadline.
+            std::thread::sleep(EXIT_POLL_INTERVAL);
+        }
     }
 }
 
@@ -266,4 +318,45 @@ pub async fn tree_size(server: &Server) -> u64 {
         .expect("checkpoint")
         .into_inner()
         .tree_size
+}
+
+/// The signed event held by each log entry of `[start, end)`, as the server serves it
+/// (`GetEntries`, in pages), taken apart with the core's entry framing: the body, key and
+/// signature must equal, byte for byte, what the client sent.
+pub async fn signed_events(server: &Server, start: u64, end: u64) -> Vec<pb::SignedEvent> {
+    use isnad_core::envelope::{EntryKind, decode_entry};
+    let mut log = server.log().await;
+    let mut events = Vec::new();
+    let mut next = start;
+    while next < end {
+        let entries = log
+            .get_entries(pb::GetEntriesRequest { start: next, end })
+            .await
+            .unwrap_or_else(|status| panic!("entries from {next} are served: {status:?}"))
+            .into_inner()
+            .entries;
+        assert!(
+            !entries.is_empty(),
+            "entries from {next} to {end} are served"
+        );
+        for entry in &entries {
+            let decoded = decode_entry(entry)
+                .unwrap_or_else(|error| panic!("entry {next} is well formed: {error}"));
+            let EntryKind::Event {
+                public_key,
+                signature,
+                body,
+            } = decoded.kind
+            else {
+                panic!("entry {next} is an event, not genesis");
+            };
+            events.push(pb::SignedEvent {
+                body: body.to_vec().into(),
+                public_key: public_key.to_vec().into(),
+                signature: signature.to_vec().into(),
+            });
+            next += 1;
+        }
+    }
+    events
 }

@@ -6,7 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use isnad_testkit::dates::expiry_ahead;
-use isnad_tests::circuit::{Circuit, Isnad, write_lines};
+use isnad_tests::circuit::{Circuit, Isnad, Run, write_lines};
 use isnad_tests::{DataDir, Server};
 use serde_json::Value;
 
@@ -190,7 +190,15 @@ fn the_whole_circuit_through_isnad() {
     let offline = isnad.json(&["verify-evidence", &evidence]);
     assert_eq!(offline["verdict"], "GENUINE");
     assert_eq!(offline["state"]["holder"], c.hospital.party.as_str());
-    let unreachable = isnad.expect(ERROR, &["verify", &u1]);
+    // The killed server's port may already serve a parallel test: ask one that refuses.
+    let (_held, refusing) = isnad_tests::server::unreachable_address();
+    let output = isnad
+        .command(&["verify", &u1])
+        .env("ISNAD_SERVER", format!("http://{refusing}"))
+        .output()
+        .expect("isnad runs");
+    let unreachable = Run::from_output(output);
+    assert_eq!(unreachable.code, ERROR, "{unreachable:?}");
     assert!(
         unreachable.stderr.contains("cannot reach the server"),
         "{}",
