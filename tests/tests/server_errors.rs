@@ -81,7 +81,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![sign_event(&stranger, &event)])
         .await
         .expect_err("unknown key");
-    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    check(&err, Code::Unauthenticated, "UNKNOWN_KEY");
 
     // PERMISSION_DENIED: a distributor may not register products.
     let product = scenario.register_product_payload(isnad_testkit::gtin("0611123400002"));
@@ -89,7 +89,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await
         .expect_err("wrong role");
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    check(&err, Code::PermissionDenied, "WRONG_ROLE");
 
     // FAILED_PRECONDITION: the distributor does not hold the unit it ships.
     let event = scenario.event(
@@ -99,7 +99,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await
         .expect_err("not holder");
-    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    check(&err, Code::FailedPrecondition, "NOT_HOLDER");
 
     // NOT_FOUND: receiving a shipment that does not exist.
     let event = scenario.event(
@@ -112,7 +112,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await
         .expect_err("unknown shipment");
-    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    check(&err, Code::NotFound, "UNKNOWN_SHIPMENT");
 
     // ALREADY_EXISTS: an accepted event's id reused by another event.
     let accepted = scenario.entries.last().expect("entries").clone();
@@ -159,6 +159,8 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![good, bad])
         .await
         .expect_err("second refused");
+    // Refused against the state the first event left: the unit is now in transit.
+    check(&err, Code::FailedPrecondition, "IN_TRANSIT");
     assert_eq!(
         err.metadata()
             .get("isnad-event-index")
@@ -166,18 +168,6 @@ async fn every_status_code_leaves_the_log_unchanged() {
         Some("1")
     );
 
-    // NOT_FOUND on a look-up, and INVALID_ARGUMENT naming a field.
-    let err = server
-        .registry()
-        .await
-        .get_participant(pb::GetParticipantRequest {
-            party: "6119999000005".into(),
-        })
-        .await;
-    let err = err.expect_err("unknown party");
-    if err.code() != Code::NotFound {
-        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
-    }
     let err = server
         .verification()
         .await
@@ -289,4 +279,54 @@ async fn requests_too_large_for_one_commit_are_refused_and_large_groups_split() 
         assert_eq!(receipts.len(), 3);
     }
     assert_eq!(tree_size(&server).await, size + 9);
+}
+
+/// `GetParticipant` of `party`.
+async fn participant(server: &Server, party: &str) -> Result<pb::Participant, tonic::Status> {
+    server
+        .registry()
+        .await
+        .get_participant(pb::GetParticipantRequest {
+            party: party.into(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participant_look_ups_find_refuse_or_say_unknown() {
+    let (_data, server, scenario) = serving().await;
+    let size = tree_size(&server).await;
+
+    // An admitted party: its record, as the regulator admitted it.
+    let found = participant(&server, &scenario.manufacturer.party.to_string())
+        .await
+        .expect("an admitted party is found");
+    let admitted = isnad_proto::convert::participant_to_wire(
+        &isnad_core::queries::participant(&scenario.state, &scenario.manufacturer.party)
+            .expect("in-memory state")
+            .expect("admitted in the scenario"),
+    );
+    assert_eq!(found, admitted);
+    assert_eq!(found.name, scenario.manufacturer.name);
+
+    // A valid GLN nobody admitted.
+    let unknown = isnad_testkit::gln("611999900000").to_string();
+    let err = participant(&server, &unknown)
+        .await
+        .expect_err("unknown party");
+    check(&err, Code::NotFound, "UNKNOWN_PARTICIPANT");
+    assert!(err.message().contains(&unknown), "{err:?}");
+
+    // A GLN whose check digit is wrong: refused before any look-up, naming the field.
+    let mut malformed = unknown.clone();
+    let last = malformed.pop().expect("13 digits");
+    malformed.push(if last == '9' { '0' } else { '9' });
+    let err = participant(&server, &malformed)
+        .await
+        .expect_err("malformed party");
+    check(&err, Code::InvalidArgument, "MALFORMED_FIELD");
+    assert!(err.message().contains("party"), "{err:?}");
+
+    assert_eq!(tree_size(&server).await, size, "look-ups write nothing");
 }
