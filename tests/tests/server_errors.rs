@@ -330,3 +330,25 @@ async fn participant_look_ups_find_refuse_or_say_unknown() {
 
     assert_eq!(tree_size(&server).await, size, "look-ups write nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kits_expiry_holds_on_a_server_clock_years_ahead() {
+    // A server whose clock runs three years ahead still accepts the kit's commissions: their
+    // expiry follows today, where a fixed date would one day be refused as EXPIRED.
+    let mut scenario = Scenario::today();
+    let data = DataDir::init();
+    let years_ms = 3 * 366 * isnad_testkit::DAY_MS;
+    let server = Server::start_skewed(&data.path(), years_ms);
+    mirror(&server, &scenario, &scenario_keys(&scenario), 1).await;
+    let payload = scenario.commission_payload("LATER", &["LATER1"]);
+    let event = scenario.event(Who::Manufacturer, payload);
+    let size = tree_size(&server).await;
+    let receipts = capture(
+        &server,
+        vec![sign_event(&scenario.manufacturer.signing_key, &event)],
+    )
+    .await
+    .unwrap_or_else(|status| panic!("refused on a clock three years ahead: {status:?}"))
+    .receipts;
+    assert_eq!(receipts[0].leaf_index, size);
+}
