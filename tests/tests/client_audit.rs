@@ -2,17 +2,16 @@
 //! validly signed and appended straight into the stopped server's store with the log's own
 //! key (as a dishonest or broken service would), is reported with the rule it breaks.
 
-mod client_support;
-
 use std::path::Path;
 
-use client_support::Circuit;
 use isnad_client::keys::read_private_key;
 use isnad_client::sign::{random_event_id, sign_event};
 use isnad_core::envelope::encode_event_entry;
 use isnad_core::event::{Event, Item, Payload, UnitId};
 use isnad_log::checkpoint::NoteSigner;
 use isnad_store::Store;
+use isnad_testkit::dates::expiry_ahead;
+use isnad_tests::circuit::Circuit;
 use isnad_tests::{DataDir, Server};
 
 /// The log key's file and the store's directory inside a data directory (see
@@ -57,7 +56,14 @@ fn the_audit_reports_an_entry_the_service_should_not_have_accepted() {
         &c.manufacturer,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L1", "--expiry", "281231", "--serial", "S1",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L1",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "S1",
         ],
     );
     let clean = c.isnad.json(&["audit"]);

@@ -2,15 +2,14 @@
 //! again: the lot ends with exactly the 100,000 units of the input, none twice, because event
 //! ids are derived from the input and the second run recognises what the first captured.
 
-mod client_support;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use client_support::{Circuit, owned, strs, write_lines};
 use isnad_client::Client;
 use isnad_proto::pb;
+use isnad_testkit::dates::expiry_ahead;
+use isnad_tests::circuit::{Circuit, owned, strs, write_lines};
 use isnad_tests::{DataDir, Server};
 
 /// Serials in the lot.
@@ -63,7 +62,7 @@ fn a_killed_bulk_commission_rerun_commissions_every_serial_once() {
         "--lot",
         "L1",
         "--expiry",
-        "281231",
+        &expiry_ahead(),
         "--serials-file",
         &file.display().to_string(),
         "--serials-per-event",

@@ -3,11 +3,10 @@
 //! recall; every verdict proven offline with the exit status it calls for; an evidence file
 //! re-checked with the server gone; and a clean audit.
 
-mod client_support;
-
 use std::os::unix::fs::PermissionsExt;
 
-use client_support::{Circuit, Isnad, write_lines};
+use isnad_testkit::dates::expiry_ahead;
+use isnad_tests::circuit::{Circuit, Isnad, Run, write_lines};
 use isnad_tests::{DataDir, Server};
 use serde_json::Value;
 
@@ -61,7 +60,7 @@ fn the_whole_circuit_through_isnad() {
             "--lot",
             "L1",
             "--expiry",
-            "281231",
+            &expiry_ahead(),
             "--serials-file",
             &serials,
         ],
@@ -191,7 +190,15 @@ fn the_whole_circuit_through_isnad() {
     let offline = isnad.json(&["verify-evidence", &evidence]);
     assert_eq!(offline["verdict"], "GENUINE");
     assert_eq!(offline["state"]["holder"], c.hospital.party.as_str());
-    let unreachable = isnad.expect(ERROR, &["verify", &u1]);
+    // The killed server's port may already serve a parallel test: ask one that refuses.
+    let (_held, refusing) = isnad_tests::server::unreachable_address();
+    let output = isnad
+        .command(&["verify", &u1])
+        .env("ISNAD_SERVER", format!("http://{refusing}"))
+        .output()
+        .expect("isnad runs");
+    let unreachable = Run::from_output(output);
+    assert_eq!(unreachable.code, ERROR, "{unreachable:?}");
     assert!(
         unreachable.stderr.contains("cannot reach the server"),
         "{}",
@@ -228,7 +235,7 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
             "--lot",
             "L1",
             "--expiry",
-            "281231",
+            &expiry_ahead(),
             "--serials-file",
             &duplicated.display().to_string(),
         ],
@@ -251,7 +258,7 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
             "--lot",
             "L1",
             "--expiry",
-            "281231",
+            &expiry_ahead(),
             "--serials-file",
             &bad.display().to_string(),
         ],
@@ -294,7 +301,14 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
         &c.distributor,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L9", "--expiry", "281231", "--serial", "Z1",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L9",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "Z1",
         ],
     );
     assert!(run.stderr.contains("WRONG_ROLE"), "{}", run.stderr);
@@ -370,7 +384,15 @@ fn regulator_commands_change_what_verification_proves() {
         &c.manufacturer,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L1", "--expiry", "281231", "--serial", "S1", "--serial",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L1",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "S1",
+            "--serial",
             "S2",
         ],
     );
@@ -466,11 +488,7 @@ fn trust_is_refused_when_genesis_names_other_keys() {
     let data = DataDir::init();
     let server = Server::start(&data.path());
     let isnad = Isnad::new(&server.url());
-    let stranger = hex::encode(
-        isnad_core::testkit::signing_key(9)
-            .verifying_key()
-            .to_bytes(),
-    );
+    let stranger = hex::encode(isnad_testkit::signing_key(9).verifying_key().to_bytes());
     let run = isnad.expect(
         ERROR,
         &[

@@ -3,14 +3,12 @@
 //! the other's split view, saves both signed checkpoints as evidence, and from then on refuses
 //! to trust the log; a server merely behind the pinned checkpoint is refused, not recorded.
 
-mod client_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use client_support::{Circuit, Isnad};
 use isnad_client::trust::ForkEvidence;
 use isnad_log::checkpoint::NoteVerifier;
+use isnad_tests::circuit::{Circuit, Isnad};
 use isnad_tests::{DataDir, Server};
 
 /// A copy of an initialised data directory, modes kept (the log key must stay 0600).
@@ -36,7 +34,7 @@ fn diverge(isnad: &Isnad, c: &Circuit, count: usize) {
             .display()
             .to_string();
         let shown = isnad.json(&["key", "generate", "--out", &key]);
-        let party = isnad_core::testkit::gln(&format!("6110000009{n:02}"));
+        let party = isnad_testkit::gln(&format!("6110000009{n:02}"));
         c.by(
             0,
             &c.regulator,

@@ -2,14 +2,13 @@
 //! checkpoint of a verification answer, or of an evidence file, and `isnad` refuses it with a
 //! reason that says which part failed.
 
-mod client_support;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use client_support::Circuit;
 use isnad_client::{Client, TrustStore, VerifyError, verify_answer};
 use isnad_core::envelope::{ENTRY_HEADER_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use isnad_proto::pb;
+use isnad_testkit::dates::expiry_ahead;
+use isnad_tests::circuit::Circuit;
 use isnad_tests::{DataDir, Server};
 use serde_json::Value;
 
@@ -33,7 +32,15 @@ fn delivered() -> (DataDir, Server, Circuit, String) {
         &c.manufacturer,
         "commission",
         &[
-            "--gtin", &c.gtin, "--lot", "L1", "--expiry", "281231", "--serial", "S1", "--serial",
+            "--gtin",
+            &c.gtin,
+            "--lot",
+            "L1",
+            "--expiry",
+            &expiry_ahead(),
+            "--serial",
+            "S1",
+            "--serial",
             "S2",
         ],
     );

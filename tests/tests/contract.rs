@@ -3,8 +3,8 @@
 
 use isnad_client::sign::sign_event;
 use isnad_core::event::{DecommissionReason, Event, Item, Payload, ReasonCode};
-use isnad_core::testkit::{Scenario, Who, sscc_number};
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who, sscc_number};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys, tree_size};
 use tonic::Code;
 
@@ -12,7 +12,7 @@ const DOC: &str = include_str!("../../docs/integration.md");
 
 /// A circuit with two commissioned units, `S2` packed into an SSCC.
 async fn serving() -> (DataDir, Server, Scenario) {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     let units = scenario.commission("L1", &["S1", "S2"]);
     scenario.aggregate(
         Who::Manufacturer,
@@ -72,9 +72,7 @@ async fn capture_takes_registry_events_and_submit_takes_only_them() {
     let (_data, server, mut scenario) = serving().await;
     let size = tree_size(&server).await;
     let hospital = scenario.actor(Who::Hospital).party;
-    let new_key = isnad_core::testkit::signing_key(77)
-        .verifying_key()
-        .to_bytes();
+    let new_key = isnad_testkit::signing_key(77).verifying_key().to_bytes();
     let add_key = scenario.event(
         Who::Regulator,
         Payload::AddKey {

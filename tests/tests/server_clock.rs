@@ -6,9 +6,9 @@
 //! test then failed with the second entry recorded a day before the first.
 
 use isnad_core::envelope;
-use isnad_core::testkit::Scenario;
 use isnad_core::verdict::HistoryKind;
 use isnad_proto::pb;
+use isnad_testkit::Scenario;
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 
 const DAY_MS: i64 = 86_400_000;
@@ -33,7 +33,7 @@ async fn recorded_unix_ms(server: &Server, index: u64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recorded_time_never_goes_backwards_across_a_restart() {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     let setup = scenario.entries.len();
     scenario.commission("L1", &["S1"]);
     let keys = scenario_keys(&scenario);
@@ -52,9 +52,7 @@ async fn recorded_time_never_goes_backwards_across_a_restart() {
     let HistoryKind::Event(commission) = &scenario.entries[setup].kind else {
         unreachable!("the commission is an event")
     };
-    let key = &scenario
-        .actor(isnad_core::testkit::Who::Manufacturer)
-        .signing_key;
+    let key = &scenario.actor(isnad_testkit::Who::Manufacturer).signing_key;
     let receipt = right
         .capture()
         .await

@@ -4,14 +4,14 @@
 use futures::StreamExt;
 use isnad_client::sign::sign_event;
 use isnad_core::event::{Item, Payload};
-use isnad_core::testkit::{Scenario, Who};
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys, tree_size};
 use tonic::Code;
 
 /// A server holding `scenario`'s log, and the scenario.
 async fn serving() -> (DataDir, Server, Scenario) {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     scenario.commission("L1", &["SN1"]);
     let data = DataDir::init();
     let server = Server::start(&data.path());
@@ -77,19 +77,19 @@ async fn every_status_code_leaves_the_log_unchanged() {
     check(&err, Code::Unauthenticated, "BAD_SIGNATURE");
 
     // UNAUTHENTICATED: a key nobody admitted.
-    let stranger = isnad_core::testkit::signing_key(77);
+    let stranger = isnad_testkit::signing_key(77);
     let err = capture(&server, vec![sign_event(&stranger, &event)])
         .await
         .expect_err("unknown key");
-    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    check(&err, Code::Unauthenticated, "UNKNOWN_KEY");
 
     // PERMISSION_DENIED: a distributor may not register products.
-    let product = scenario.register_product_payload(isnad_core::testkit::gtin("0611123400002"));
+    let product = scenario.register_product_payload(isnad_testkit::gtin("0611123400002"));
     let event = scenario.event(Who::Distributor, product);
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await
         .expect_err("wrong role");
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    check(&err, Code::PermissionDenied, "WRONG_ROLE");
 
     // FAILED_PRECONDITION: the distributor does not hold the unit it ships.
     let event = scenario.event(
@@ -99,7 +99,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await
         .expect_err("not holder");
-    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    check(&err, Code::FailedPrecondition, "NOT_HOLDER");
 
     // NOT_FOUND: receiving a shipment that does not exist.
     let event = scenario.event(
@@ -112,7 +112,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![sign_event(&distributor, &event)])
         .await
         .expect_err("unknown shipment");
-    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    check(&err, Code::NotFound, "UNKNOWN_SHIPMENT");
 
     // ALREADY_EXISTS: an accepted event's id reused by another event.
     let accepted = scenario.entries.last().expect("entries").clone();
@@ -159,6 +159,8 @@ async fn every_status_code_leaves_the_log_unchanged() {
     let err = capture(&server, vec![good, bad])
         .await
         .expect_err("second refused");
+    // Refused against the state the first event left: the unit is now in transit.
+    check(&err, Code::FailedPrecondition, "IN_TRANSIT");
     assert_eq!(
         err.metadata()
             .get("isnad-event-index")
@@ -166,18 +168,6 @@ async fn every_status_code_leaves_the_log_unchanged() {
         Some("1")
     );
 
-    // NOT_FOUND on a look-up, and INVALID_ARGUMENT naming a field.
-    let err = server
-        .registry()
-        .await
-        .get_participant(pb::GetParticipantRequest {
-            party: "6119999000005".into(),
-        })
-        .await;
-    let err = err.expect_err("unknown party");
-    if err.code() != Code::NotFound {
-        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
-    }
     let err = server
         .verification()
         .await
@@ -289,4 +279,76 @@ async fn requests_too_large_for_one_commit_are_refused_and_large_groups_split() 
         assert_eq!(receipts.len(), 3);
     }
     assert_eq!(tree_size(&server).await, size + 9);
+}
+
+/// `GetParticipant` of `party`.
+async fn participant(server: &Server, party: &str) -> Result<pb::Participant, tonic::Status> {
+    server
+        .registry()
+        .await
+        .get_participant(pb::GetParticipantRequest {
+            party: party.into(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participant_look_ups_find_refuse_or_say_unknown() {
+    let (_data, server, scenario) = serving().await;
+    let size = tree_size(&server).await;
+
+    // An admitted party: its record, as the regulator admitted it.
+    let found = participant(&server, &scenario.manufacturer.party.to_string())
+        .await
+        .expect("an admitted party is found");
+    let admitted = isnad_proto::convert::participant_to_wire(
+        &isnad_core::queries::participant(&scenario.state, &scenario.manufacturer.party)
+            .expect("in-memory state")
+            .expect("admitted in the scenario"),
+    );
+    assert_eq!(found, admitted);
+    assert_eq!(found.name, scenario.manufacturer.name);
+
+    // A valid GLN nobody admitted.
+    let unknown = isnad_testkit::gln("611999900000").to_string();
+    let err = participant(&server, &unknown)
+        .await
+        .expect_err("unknown party");
+    check(&err, Code::NotFound, "UNKNOWN_PARTICIPANT");
+    assert!(err.message().contains(&unknown), "{err:?}");
+
+    // A GLN whose check digit is wrong: refused before any look-up, naming the field.
+    let mut malformed = unknown.clone();
+    let last = malformed.pop().expect("13 digits");
+    malformed.push(if last == '9' { '0' } else { '9' });
+    let err = participant(&server, &malformed)
+        .await
+        .expect_err("malformed party");
+    check(&err, Code::InvalidArgument, "MALFORMED_FIELD");
+    assert!(err.message().contains("party"), "{err:?}");
+
+    assert_eq!(tree_size(&server).await, size, "look-ups write nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kits_expiry_holds_on_a_server_clock_years_ahead() {
+    // A server whose clock runs three years ahead still accepts the kit's commissions: their
+    // expiry follows today, where a fixed date would one day be refused as EXPIRED.
+    let mut scenario = Scenario::today();
+    let data = DataDir::init();
+    let years_ms = 3 * 366 * isnad_testkit::DAY_MS;
+    let server = Server::start_skewed(&data.path(), years_ms);
+    mirror(&server, &scenario, &scenario_keys(&scenario), 1).await;
+    let payload = scenario.commission_payload("LATER", &["LATER1"]);
+    let event = scenario.event(Who::Manufacturer, payload);
+    let size = tree_size(&server).await;
+    let receipts = capture(
+        &server,
+        vec![sign_event(&scenario.manufacturer.signing_key, &event)],
+    )
+    .await
+    .unwrap_or_else(|status| panic!("refused on a clock three years ahead: {status:?}"))
+    .receipts;
+    assert_eq!(receipts[0].leaf_index, size);
 }

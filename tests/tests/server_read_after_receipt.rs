@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use isnad_client::sign::sign_event;
 use isnad_core::event::Item;
-use isnad_core::testkit::{Scenario, Who};
 use isnad_core::verdict::HistoryKind;
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 use tonic::transport::Channel;
 
@@ -32,7 +32,7 @@ struct Round {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_read_after_a_receipt_reflects_the_receipted_tree() {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     let serials: Vec<String> = (0..CLIENTS * ROUNDS).map(|n| format!("R{n}")).collect();
     let serials: Vec<&str> = serials.iter().map(String::as_str).collect();
     let units = scenario.commission("L1", &serials);

@@ -5,12 +5,11 @@
 use isnad_core::event::{DecommissionReason, Item, Payload, ReasonCode};
 use isnad_core::gs1::Gln;
 use isnad_core::scan::parse_scan;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use isnad_core::gs1::days_from_civil;
-use isnad_core::testkit::{DAY_MS, Scenario, Who, date, gln, gtin, sscc_number};
 use isnad_proto::convert::reason_code_from_wire;
 use isnad_proto::pb;
+use isnad_testkit::dates;
+use isnad_testkit::{DAY_MS, Scenario, Who, date, gln, gtin, sscc_number};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
 
 struct Scene {
@@ -22,7 +21,7 @@ struct Scene {
 }
 
 fn commissioned() -> Scene {
-    let mut scenario = Scenario::new();
+    let mut scenario = Scenario::today();
     let units = scenario.commission("L1", &["SN1", "SN2"]);
     let scan = scenario.label(&units[0], "L1");
     Scene {
@@ -31,22 +30,6 @@ fn commissioned() -> Scene {
         verifier_site: None,
         later_days: 0,
     }
-}
-
-/// `YYMMDD` of a Unix time in milliseconds (UTC).
-fn yymmdd(unix_ms: i64) -> String {
-    let days = unix_ms.div_euclid(DAY_MS);
-    let year = isnad_core::gs1::year_of_unix_ms(unix_ms);
-    let (mut month, mut day) = (1u8, 1u8);
-    'search: for m in 1..=12u8 {
-        for d in 1..=isnad_core::gs1::days_in_month(year, m) {
-            if days_from_civil(year, m, d) == days {
-                (month, day) = (m, d);
-                break 'search;
-            }
-        }
-    }
-    format!("{:02}{month:02}{day:02}", year % 100)
 }
 
 fn sn1(scene: &Scene) -> Item {
@@ -100,11 +83,18 @@ fn stories() -> Vec<(&'static str, Scene, ReasonCode)> {
 
     let mut s = commissioned();
     s.scenario.commission("L2", &["OTHER"]);
-    s.scan = format!("(01){}(17)281231(10)L2(21)SN1", s.scenario.gtin);
+    s.scan = format!(
+        "(01){}(17){}(10)L2(21)SN1",
+        s.scenario.gtin, s.scenario.expiry
+    );
     out.push(("label with another lot", s, ReasonCode::LotMismatch));
 
     let mut s = commissioned();
-    s.scan = format!("(01){}(17)291231(10)L1(21)SN1", s.scenario.gtin);
+    s.scan = format!(
+        "(01){}(17){}(10)L1(21)SN1",
+        s.scenario.gtin,
+        dates::expiry_ahead_by(1)
+    );
     out.push(("label with another expiry", s, ReasonCode::ExpiryMismatch));
 
     let mut s = at_hospital();
@@ -131,12 +121,9 @@ fn stories() -> Vec<(&'static str, Scene, ReasonCode)> {
     // A lot expiring in 20 days, verified 60 days later (the server restarts with its clock
     // moved on; the scenario's clock moves the same way).
     let mut s = commissioned();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64;
+    let now = dates::now_unix_ms();
     s.scenario.clock_unix_ms = now;
-    let expiry = yymmdd(now + 20 * DAY_MS);
+    let expiry = dates::yymmdd(now + 20 * DAY_MS);
     let Payload::Commission {
         lot,
         production_date,

@@ -302,7 +302,7 @@ fn check_signature(entry: &[u8]) -> Result<(), Problem> {
 mod tests {
     use isnad_core::event::Item;
     use isnad_core::rules::RejectCode;
-    use isnad_core::testkit::{Scenario, Who};
+    use isnad_testkit::{Scenario, Who};
 
     use super::*;
     use crate::testlog::TestLog;

@@ -254,7 +254,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use isnad_core::event::UnitId;
-    use isnad_core::testkit::{date, gln, gtin, lot, serial, sscc_number};
+    use isnad_testkit::{date, gln, gtin, lot, serial, sscc_number};
 
     use super::*;
 

@@ -449,7 +449,7 @@ fn entries_to_wire(entries: &[ProvenEntry]) -> Result<Vec<pb::ProvenEntry>, Evid
 #[cfg(test)]
 mod tests {
     use isnad_core::event::Item;
-    use isnad_core::testkit::{Scenario, Who};
+    use isnad_testkit::{Scenario, Who};
 
     use super::*;
     use crate::testlog::TestLog;
@@ -573,7 +573,7 @@ mod tests {
             ),
             (
                 "time of the check",
-                |e| e.verified_at_unix_ms += 10 * 365 * isnad_core::testkit::DAY_MS,
+                |e| e.verified_at_unix_ms += 10 * 365 * isnad_testkit::DAY_MS,
                 is_verify,
             ),
             (

@@ -4,16 +4,16 @@
 
 use isnad_core::envelope;
 use isnad_core::scan::parse_scan;
-use isnad_core::testkit::{Scenario, Who, signing_key};
 use isnad_core::verdict::{HistoryKind, derive_verdict, malformed_scan_verdict};
 use isnad_log::checkpoint::{Checkpoint, NoteSigner};
 use isnad_log::{LeafIndex, MemNodeStore, TreeSize, TreeState};
 use isnad_proto::convert::{reason_code_to_wire, unit_view_to_wire};
 use isnad_proto::pb;
+use isnad_testkit::{Scenario, Who, signing_key};
 
 use crate::trust::Trust;
 
-/// The seed of the scenario's log key (see `isnad_core::testkit::Scenario::bare`).
+/// The seed of the scenario's log key (see `isnad_testkit::Scenario::bare`).
 const LOG_KEY_SEED: u8 = 99;
 
 /// An alteration of one entry: its log index, and what to do to its bytes.

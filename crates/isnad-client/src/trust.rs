@@ -572,7 +572,7 @@ pub(crate) fn write_json_atomically<T: Serialize>(
 
 #[cfg(test)]
 mod tests {
-    use isnad_core::testkit::Scenario;
+    use isnad_testkit::Scenario;
 
     use super::*;
     use crate::testlog::TestLog;
@@ -640,7 +640,7 @@ mod tests {
         altered_genesis[20] ^= 1;
         let other_vkey = isnad_log::checkpoint::vkey(
             &log.scenario.genesis.origin,
-            &isnad_core::testkit::signing_key(77).verifying_key(),
+            &isnad_testkit::signing_key(77).verifying_key(),
         );
         let rows: Vec<Row> = vec![
             (
@@ -703,11 +703,7 @@ mod tests {
 
     #[test]
     fn regulator_keys_parse_from_hex_only_when_valid() {
-        let key = hex::encode(
-            isnad_core::testkit::signing_key(1)
-                .verifying_key()
-                .to_bytes(),
-        );
+        let key = hex::encode(isnad_testkit::signing_key(1).verifying_key().to_bytes());
         assert!(parse_regulator_key(&key).is_ok());
         for (text, problem) in [("zz", "not hex"), ("abcd", "not 32 bytes (64 hex digits)")] {
             let error = parse_regulator_key(text).expect_err("refused");

@@ -421,7 +421,7 @@ fn describe_codes(verdict: i32, reasons: &[i32]) -> String {
 #[cfg(test)]
 mod tests {
     use isnad_core::event::{DecommissionReason, Item, ReasonCode};
-    use isnad_core::testkit::{Scenario, Who};
+    use isnad_testkit::{Scenario, Who};
 
     use super::*;
     use crate::testlog::TestLog;
@@ -775,7 +775,7 @@ mod tests {
         );
         let other_log = isnad_log::checkpoint::NoteSigner::new(
             &log.scenario.genesis.origin,
-            isnad_core::testkit::signing_key(77),
+            isnad_testkit::signing_key(77),
         )
         .expect("valid name");
         let trust = Trust::new(

@@ -12,5 +12,4 @@ pub mod queries;
 pub mod rules;
 pub mod scan;
 pub mod state;
-pub mod testkit;
 pub mod verdict;

@@ -12,8 +12,8 @@ use isnad_core::event::{DecommissionReason, EventId, Item, Payload, ReasonCode, 
 use isnad_core::gs1::{Gln, Sscc};
 use isnad_core::queries;
 use isnad_core::rules::ApplyError;
-use isnad_core::testkit::{Scenario, Who, sscc_number};
 use isnad_core::verdict::UnitStatus;
+use isnad_testkit::{Scenario, Who, sscc_number};
 use proptest::prelude::*;
 
 const SERIALS: [&str; 6] = ["S0", "S1", "S2", "S3", "S4", "S5"];

@@ -6,8 +6,8 @@ use isnad_core::queries::{self, HistoryIndexes};
 use isnad_core::rules::{ApplyError, Context, RejectCode, apply};
 use isnad_core::scan::parse_scan;
 use isnad_core::state::{MemState, Overlay};
-use isnad_core::testkit::{Scenario, TICK_MS, Who, serial, sscc_number};
 use isnad_core::verdict::UnitStatus;
+use isnad_testkit::{Scenario, TICK_MS, Who, serial, sscc_number};
 
 #[test]
 fn event_index_finds_accepted_events_only() {
@@ -33,11 +33,8 @@ fn participant_lists_every_key_with_its_validity() {
     let mut scenario = Scenario::new();
     let old = scenario.distributor.public_key();
     let party = scenario.distributor.party;
-    let new_key = isnad_core::event::PublicKey(
-        isnad_core::testkit::signing_key(70)
-            .verifying_key()
-            .to_bytes(),
-    );
+    let new_key =
+        isnad_core::event::PublicKey(isnad_testkit::signing_key(70).verifying_key().to_bytes());
     let added = scenario.accept(
         Who::Regulator,
         Payload::AddKey {
@@ -64,7 +61,7 @@ fn participant_lists_every_key_with_its_validity() {
     assert_eq!(participant.keys[0].compromised_since_unix_ms, Some(since));
     assert_eq!(participant.keys[1].valid_from_index, added);
     assert_eq!(participant.keys[1].revoked_at_index, None);
-    let unknown = isnad_core::testkit::gln("611000000990");
+    let unknown = isnad_testkit::gln("611000000990");
     assert_eq!(
         queries::participant(&scenario.state, &unknown).expect("memory"),
         None

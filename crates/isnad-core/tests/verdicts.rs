@@ -6,10 +6,10 @@ use isnad_core::gs1::Gln;
 use isnad_core::queries;
 use isnad_core::rules::RejectCode;
 use isnad_core::scan::parse_scan;
-use isnad_core::testkit::{DAY_MS, Scenario, Who, gtin, signing_key, sscc_number};
 use isnad_core::verdict::{
     HistoryEntry, HistoryError, HistoryKind, UnitStatus, derive_verdict, malformed_scan_verdict,
 };
+use isnad_testkit::{DAY_MS, Scenario, Who, gtin, signing_key, sscc_number};
 
 /// What a row's story leaves: the scenario, the scan to verify, and where the verifier is.
 struct Scene {

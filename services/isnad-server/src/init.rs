@@ -166,7 +166,7 @@ pub fn read_genesis(store: &Store) -> Result<Genesis, LedgerError> {
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
-    use isnad_core::testkit::Scenario;
+    use isnad_testkit::Scenario;
 
     use super::*;
 

@@ -3,8 +3,8 @@
 use isnad_core::event::{DecommissionReason, Item, Payload};
 use isnad_core::limits::ITEMS_PER_EVENT_MAX;
 use isnad_core::rules::RejectCode;
-use isnad_core::testkit::{Who, sscc_number};
 use isnad_core::verdict::UnitStatus;
+use isnad_testkit::{Who, sscc_number};
 
 use crate::effects::{Effect, Goods, Site};
 use crate::support::{

@@ -6,8 +6,8 @@ use isnad_core::gs1::{Gln, Sscc};
 use isnad_core::queries;
 use isnad_core::scan::parse_scan;
 use isnad_core::state::MemState;
-use isnad_core::testkit::{Scenario, Who, gtin, signing_key, sscc_number};
 use isnad_core::verdict::UnitStatus;
+use isnad_testkit::{Scenario, Who, gtin, signing_key, sscc_number};
 
 /// Goods of the scenario product, named the way the rows name them.
 #[derive(Debug, Clone, Copy)]

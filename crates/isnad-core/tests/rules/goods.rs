@@ -3,8 +3,8 @@
 use isnad_core::event::{DecommissionReason, Event, Item, Payload, ReasonCode, SerialRange};
 use isnad_core::limits::SERIALS_PER_COMMISSION_MAX;
 use isnad_core::rules::RejectCode;
-use isnad_core::testkit::{Scenario, Who, date, gtin};
 use isnad_core::verdict::UnitStatus;
+use isnad_testkit::{Scenario, Who, date, gtin};
 
 use crate::effects::{Effect, Goods, Site};
 use crate::support::{

@@ -3,7 +3,7 @@
 use isnad_core::event::{DecommissionReason, Item, Payload};
 use isnad_core::limits::{ITEMS_PER_EVENT_MAX, SSCC_NESTING_MAX};
 use isnad_core::rules::RejectCode;
-use isnad_core::testkit::{Scenario, Who, sscc_number};
+use isnad_testkit::{Scenario, Who, sscc_number};
 
 use crate::effects::{Effect, Goods, Site};
 use crate::support::{

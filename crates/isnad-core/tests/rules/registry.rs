@@ -3,8 +3,8 @@
 use isnad_core::event::{Payload, PublicKey};
 use isnad_core::limits::{NAME_LEN_MAX, PARTICIPANT_LIST_MAX, REASON_LEN_MAX};
 use isnad_core::rules::RejectCode;
-use isnad_core::testkit::{DAY_MS, Who, gln, gtin, signing_key};
 use isnad_core::verdict::UnitStatus;
+use isnad_testkit::{DAY_MS, Who, gln, gtin, signing_key};
 
 use crate::effects::{Effect, Goods, Site};
 use crate::support::{

@@ -2,7 +2,7 @@
 
 use isnad_core::event::{Event, Item, Payload, PublicKey, Role};
 use isnad_core::rules::{ApplyError, RejectCode};
-use isnad_core::testkit::{Actor, Scenario, Who, signing_key, sscc_number};
+use isnad_testkit::{Actor, Scenario, Who, signing_key, sscc_number};
 
 use crate::effects::{Effect, check_effects};
 

@@ -659,6 +659,20 @@ pub fn end_of_month(unix_ms: i64) -> Gs1Date {
         .expect("a year and a month make a GS1 date")
 }
 
+/// The last day of the month after the month of `unix_ms`, as a GS1 date (day 00): short-dated,
+/// yet still valid for a run that crosses the end of this month.
+pub fn end_of_next_month(unix_ms: i64) -> Gs1Date {
+    let (year, month) = year_month(unix_ms);
+    let (year, month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    format!("{:02}{month:02}00", year.rem_euclid(100))
+        .parse()
+        .expect("a year and a month make a GS1 date")
+}
+
 /// The last day of the month before the month of `unix_ms`, as a GS1 date.
 pub fn end_of_last_month(unix_ms: i64) -> Gs1Date {
     let (year, month) = year_month(unix_ms);
@@ -718,6 +732,8 @@ mod tests {
             "240100",
             "2024-02-29",
         );
+        assert_eq!(end_of_next_month(NOV_29_2026).to_string(), "261200");
+        assert_eq!(end_of_next_month(1_767_225_599_999).to_string(), "260100");
     }
 
     #[track_caller]

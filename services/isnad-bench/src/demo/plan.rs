@@ -6,7 +6,7 @@ use isnad_core::gs1::{Gs1Date, Sscc, year_of_unix_ms};
 
 use crate::circuit::{Circuit, Lot, Who};
 
-use super::{end_of_last_month, end_of_month};
+use super::{end_of_last_month, end_of_next_month};
 
 /// Units per case: what a manufacturer packs together.
 const CASE_UNITS: u64 = 100;
@@ -101,7 +101,8 @@ impl Plan {
     pub const IN_TRANSIT_LOT: usize = 1;
     /// Glucose tests, recalled after delivery.
     pub const RECALLED_LOT: usize = 3;
-    /// Glucose tests expiring at the end of this month.
+    /// Glucose tests expiring at the end of next month: short-dated, and still valid when a
+    /// run crosses the end of this month. The demo asks about them as of the day after.
     pub const SHORT_DATED_LOT: usize = 4;
 
     /// The plan for `units_total` units as of `now_unix_ms`.
@@ -206,7 +207,7 @@ fn lots(circuit: &Circuit, units_total: u32, now_unix_ms: i64) -> Vec<Lot> {
         (1, "CT2601", long_dated),
         (2, "GL2601", long_dated),
         (2, "GL2602", long_dated),
-        (2, "GL2603", end_of_month(now_unix_ms)),
+        (2, "GL2603", end_of_next_month(now_unix_ms)),
     ];
     specs
         .iter()
@@ -270,9 +271,18 @@ mod tests {
     use super::*;
     use isnad_core::scan::parse_scan;
 
+    /// 2026-11-30T23:59:00Z: a minute before a month ends.
+    const NOV_30_2026_LATE: i64 = 1_796_083_140_000;
+
+    const DAY_MS: i64 = 86_400_000;
+
     fn plan(units_total: u32) -> Plan {
+        plan_at(units_total, crate::circuit::now_unix_ms())
+    }
+
+    fn plan_at(units_total: u32, now_unix_ms: i64) -> Plan {
         let circuit = Circuit::generate().expect("randomness");
-        Plan::new(&circuit, units_total, crate::circuit::now_unix_ms())
+        Plan::new(&circuit, units_total, now_unix_ms)
     }
 
     #[track_caller]
@@ -320,12 +330,29 @@ mod tests {
         check_plan(10_000, 100, 6 + 5 + 1);
     }
 
-    #[test]
-    fn the_short_dated_lot_expires_this_month_and_the_expired_one_last_month() {
-        let plan = plan(1_000);
+    #[track_caller]
+    fn check_expiries(plan: &Plan) {
         let year = year_of_unix_ms(plan.now_unix_ms);
         let short = plan.lots[Plan::SHORT_DATED_LOT].expiry.end_unix_ms(year);
-        assert!(short > plan.now_unix_ms && short - plan.now_unix_ms <= 31 * 86_400_000);
+        // Valid for a run of up to a day, whenever it starts; expired within two months.
+        assert!(
+            short > plan.now_unix_ms + DAY_MS,
+            "the short-dated lot outlives the run"
+        );
+        assert!(
+            short - plan.now_unix_ms <= 62 * DAY_MS,
+            "and is short-dated"
+        );
         assert!(plan.expired_lot.expiry.end_unix_ms(year) <= plan.now_unix_ms);
+    }
+
+    #[test]
+    fn the_short_dated_lot_expires_next_month_and_the_expired_one_last_month() {
+        check_expiries(&plan(1_000));
+        // A run that starts a minute before the month ends: its short-dated lot must not
+        // expire under it.
+        check_expiries(&plan_at(100, NOV_30_2026_LATE));
+        // At the turn of a year.
+        check_expiries(&plan_at(100, NOV_30_2026_LATE + 31 * DAY_MS));
     }
 }

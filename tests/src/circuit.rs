@@ -1,14 +1,12 @@
 //! Driving the `isnad` binary in end-to-end tests: a client with its own trust store and work
 //! directory, and a circuit of participants whose keys are generated and admitted through it.
 
-// Each test file uses its own part of this module.
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use isnad_core::testkit::{Actor, MANUFACTURER_PREFIX, Scenario};
-use isnad_tests::{DataDir, Server, binary};
+use crate::server::{DataDir, Server, binary};
+use isnad_testkit::dates::expiry_ahead;
+use isnad_testkit::{Actor, MANUFACTURER_PREFIX, Scenario};
 use serde_json::Value;
 
 /// The `isnad` binary, built once per test process so that it is never stale.
@@ -28,7 +26,8 @@ pub struct Run {
 }
 
 impl Run {
-    fn from_output(output: Output) -> Run {
+    /// How a finished command ended.
+    pub fn from_output(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -292,9 +291,14 @@ impl Circuit {
         self.isnad.expect(code, &strs(&all))
     }
 
-    /// The human-readable label of a unit of the product.
+    /// The human-readable label of a unit of the product, of a lot expiring
+    /// [`expiry_ahead`], as the tests commission them.
     pub fn label(&self, lot: &str, serial: &str) -> String {
-        format!("(01){}(17)281231(10){lot}(21){serial}", self.gtin)
+        format!(
+            "(01){}(17){}(10){lot}(21){serial}",
+            self.gtin,
+            expiry_ahead()
+        )
     }
 
     /// The tree size the client's trust store has pinned.

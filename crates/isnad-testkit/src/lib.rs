@@ -1,22 +1,25 @@
-//! Test support shared by this crate's tests and the server's and client's: a scenario with a
-//! regulator, a manufacturer, a distributor, a hospital and an inspector (each with a party
-//! GLN, a site and a deterministic Ed25519 key), helpers that build events, and an in-memory
-//! ledger that applies them with the executor and keeps every accepted entry as history.
+//! Test support for Isnad's tests (the core's integration tests, the client's unit tests and the
+//! end-to-end tests): a scenario with a regulator, a manufacturer, a distributor, a hospital and
+//! an inspector (each with a party GLN, a site and a deterministic Ed25519 key), helpers that
+//! build events, and an in-memory ledger that applies them with the executor and keeps every
+//! accepted entry as history.
 //!
-//! Not for production use: keys are derived from fixed seeds.
+//! Never a dependency of a production crate: keys are derived from fixed seeds.
+
+pub mod dates;
 
 use ed25519_dalek::SigningKey;
 
-use crate::event::{
+use isnad_core::event::{
     Admit, DecommissionReason, DeviceClass, Event, EventId, Genesis, Item, LotId, Payload,
     PublicKey, ReasonCode, Role, SerialRange, UnitId,
 };
-use crate::gs1::{Gln, Gs1Date, Gtin, Lot, Serial, Sscc, check_digit};
-use crate::queries;
-use crate::rules::{ApplyError, Context, RejectCode, apply, apply_genesis};
-use crate::scan::{Scan, parse_scan};
-use crate::state::MemState;
-use crate::verdict::{HistoryEntry, HistoryError, HistoryKind, Verdict, derive_verdict};
+use isnad_core::gs1::{Gln, Gs1Date, Gtin, Lot, Serial, Sscc, check_digit};
+use isnad_core::queries;
+use isnad_core::rules::{ApplyError, Context, RejectCode, apply, apply_genesis};
+use isnad_core::scan::{Scan, parse_scan};
+use isnad_core::state::MemState;
+use isnad_core::verdict::{HistoryEntry, HistoryError, HistoryKind, Verdict, derive_verdict};
 
 /// 2026-01-01T00:00:00Z: where a scenario's recorded clock starts.
 pub const START_UNIX_MS: i64 = 1_767_225_600_000;
@@ -30,7 +33,9 @@ pub const TICK_MS: i64 = 1_000;
 /// The manufacturer's GS1 company prefix.
 pub const MANUFACTURER_PREFIX: &str = "6111234";
 
-/// The expiry of the scenario's lots unless a test says otherwise: 2028-12-31.
+/// The expiry of the scenario's lots against its own recorded clock (which starts at
+/// [`START_UNIX_MS`]): 2028-12-31. A scenario replayed onto a real server, which judges expiry
+/// by the wall clock, uses [`Scenario::today`] instead.
 pub const EXPIRY: &str = "281231";
 
 /// A valid GLN-13 from a 12-digit base (the check digit is computed).
@@ -182,6 +187,8 @@ pub struct Scenario {
     pub entries: Vec<HistoryEntry>,
     /// The recorded time the next event gets.
     pub clock_unix_ms: i64,
+    /// The expiry of the lots it commissions, as written on labels.
+    pub expiry: Gs1Date,
     next_id: u64,
 }
 
@@ -235,6 +242,7 @@ impl Scenario {
             state,
             entries: vec![entry],
             clock_unix_ms: START_UNIX_MS + TICK_MS,
+            expiry: date(EXPIRY),
             next_id: 1,
         }
     }
@@ -254,6 +262,15 @@ impl Scenario {
         let product = scenario.register_product_payload(scenario.gtin);
         scenario.accept(Who::Manufacturer, product);
         scenario
+    }
+
+    /// [`Scenario::new`] whose lots expire [`dates::expiry_ahead`]: for a server that judges
+    /// expiry by the wall clock, whatever the year the test runs in.
+    pub fn today() -> Self {
+        Self {
+            expiry: date(&dates::expiry_ahead()),
+            ..Self::new()
+        }
     }
 
     /// A participant.
@@ -413,11 +430,11 @@ impl Scenario {
         }
     }
 
-    /// Commission of listed serials of a lot of the scenario product, expiring [`EXPIRY`].
+    /// Commission of listed serials of a lot of the scenario product, expiring [`Scenario::expiry`].
     pub fn commission_payload(&self, lot_text: &str, serials: &[&str]) -> Payload {
         Payload::Commission {
             lot: self.lot(lot_text),
-            expiry: date(EXPIRY),
+            expiry: self.expiry,
             production_date: Some(date("260101")),
             serials: serials.iter().map(|text| serial(text)).collect(),
             serial_ranges: Vec::new(),
@@ -429,7 +446,7 @@ impl Scenario {
     pub fn commission_range_payload(&self, lot_text: &str, prefix: &str, count: u32) -> Payload {
         Payload::Commission {
             lot: self.lot(lot_text),
-            expiry: date(EXPIRY),
+            expiry: self.expiry,
             production_date: Some(date("260101")),
             serials: Vec::new(),
             serial_ranges: vec![SerialRange {
@@ -446,7 +463,7 @@ impl Scenario {
     pub fn commission_quantity_payload(&self, lot_text: &str, quantity: u64) -> Payload {
         Payload::Commission {
             lot: self.lot(lot_text),
-            expiry: date(EXPIRY),
+            expiry: self.expiry,
             production_date: None,
             serials: Vec::new(),
             serial_ranges: Vec::new(),
@@ -528,8 +545,8 @@ impl Scenario {
     /// The human-readable scan of `unit` as the scenario labels it: lot and expiry included.
     pub fn label(&self, unit: &UnitId, lot_text: &str) -> String {
         format!(
-            "(01){}(17){EXPIRY}(10){lot_text}(21){}",
-            unit.gtin, unit.serial
+            "(01){}(17){}(10){lot_text}(21){}",
+            unit.gtin, self.expiry, unit.serial
         )
     }
 

@@ -1,0 +1,362 @@
+//! The real `isnad-server` binary on a temporary data directory: initialise it, start it,
+//! talk to it over gRPC on loopback, stop it (SIGTERM) or kill it (SIGKILL), start it again.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use isnad_proto::pb;
+use tonic::transport::Channel;
+
+/// How long a server may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a server may take to exit after SIGTERM: it drains in-flight requests and commits
+/// what is queued.
+const TERMINATE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a gRPC connection to a listening server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often [`Server::terminate`] looks whether the process has exited.
+const EXIT_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The directory holding the workspace's binaries (`target/debug` for tests).
+pub fn binary_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    // target/debug/deps/<test> -> target/debug
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in target/<profile>/deps")
+        .to_owned()
+}
+
+/// The path of a workspace binary, built once per test process so that it is never stale
+/// (cargo does not rebuild another package's binaries for these tests by itself). All the
+/// workspace's binaries are built together, as the test command does, so that features
+/// resolve the same way and the build is a no-op when they are fresh.
+pub fn binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the workspace's binaries failed");
+    });
+    binary_dir().join(name)
+}
+
+/// A server's data directory, initialised with a regulator key.
+#[derive(Debug)]
+pub struct DataDir {
+    /// Removed when dropped.
+    pub dir: tempfile::TempDir,
+    /// The regulator's signing key, the trust root named by genesis.
+    pub regulator: SigningKey,
+    /// The regulator's party GLN.
+    pub regulator_party: String,
+    /// The log's verifier key string, as `init` printed it.
+    pub log_vkey: String,
+}
+
+/// The origin of every test log.
+pub const ORIGIN: &str = "test.isnad.ma/log";
+
+impl DataDir {
+    /// Runs `isnad-server init` on a new temporary directory, with the regulator of
+    /// `isnad_testkit::Scenario` as the trust root.
+    pub fn init() -> DataDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let regulator = isnad_testkit::Scenario::bare().regulator;
+        let sites = [regulator.site.to_string(), regulator.other_site.to_string()];
+        let (regulator_party, regulator) = (regulator.party.to_string(), regulator.signing_key);
+        let output = Command::new(binary("isnad-server"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args([
+                "init",
+                "--origin",
+                ORIGIN,
+                "--regulator-party",
+                &regulator_party,
+                "--regulator-key",
+            ])
+            .arg(hex::encode(regulator.verifying_key().to_bytes()))
+            .args(["--regulator-site", &sites[0], "--regulator-site", &sites[1]])
+            .output()
+            .expect("isnad-server init runs");
+        assert!(
+            output.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let log_vkey = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("log verifier key: "))
+            .expect("init prints the log verifier key")
+            .to_owned();
+        DataDir {
+            dir,
+            regulator,
+            regulator_party,
+            log_vkey,
+        }
+    }
+
+    /// The data directory the server uses.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+/// A loopback address that refuses connections for as long as the returned socket lives: the
+/// socket holds the port bound without listening, so no other server (a parallel test's) can
+/// take it, as it could take the port of a server that was killed.
+pub fn unreachable_address() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("a socket address"))
+        .expect("a free loopback port");
+    let address = socket.local_addr().expect("a bound socket has an address");
+    (socket, address)
+}
+
+/// A running `isnad-server` process.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub address: SocketAddr,
+}
+
+impl Server {
+    /// Starts the server binary on `data_dir`, on a free loopback port, and waits until it
+    /// listens.
+    pub fn start(data_dir: &Path) -> Server {
+        Server::start_skewed(data_dir, 0)
+    }
+
+    /// Starts the server with its clock shifted by `skew_ms`, to test expiry.
+    pub fn start_skewed(data_dir: &Path, skew_ms: i64) -> Server {
+        let mut child = Command::new(binary("isnad-server"))
+            .env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("isnad-server starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(address) = line.strip_prefix("listening on ") {
+                    let _ = sender.send(address.trim().to_owned());
+                }
+            }
+        });
+        let printed = match receiver.recv_timeout(START_TIMEOUT) {
+            Ok(printed) => printed,
+            Err(error) => {
+                let _ = child.kill();
+                let exit = child.wait();
+                panic!(
+                    "isnad-server did not print \"listening on ADDRESS\" within \
+                     {START_TIMEOUT:?} ({error}; exit: {exit:?})"
+                );
+            }
+        };
+        let address = printed
+            .parse()
+            .unwrap_or_else(|error| panic!("not a socket address: {printed:?}: {error}"));
+        Server { child, address }
+    }
+
+    /// The server's URL for tonic.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// A gRPC channel to the server.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url())
+            .expect("valid URL")
+            .connect_timeout(CONNECT_TIMEOUT)
+            .connect()
+            .await
+            .unwrap_or_else(|error| {
+                panic!(
+                    "no gRPC connection to {} within {CONNECT_TIMEOUT:?}: {error}",
+                    self.address
+                )
+            })
+    }
+
+    /// The capture client.
+    pub async fn capture(&self) -> pb::capture_client::CaptureClient<Channel> {
+        pb::capture_client::CaptureClient::new(self.channel().await)
+    }
+
+    /// The verification client.
+    pub async fn verification(&self) -> pb::verification_client::VerificationClient<Channel> {
+        pb::verification_client::VerificationClient::new(self.channel().await)
+    }
+
+    /// The log client.
+    pub async fn log(&self) -> pb::log_client::LogClient<Channel> {
+        pb::log_client::LogClient::new(self.channel().await)
+    }
+
+    /// The registry client.
+    pub async fn registry(&self) -> pb::registry_client::RegistryClient<Channel> {
+        pb::registry_client::RegistryClient::new(self.channel().await)
+    }
+
+    /// SIGKILL: no chance to flush or answer anything more.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then waits for the process to exit, at most [`TERMINATE_TIMEOUT`]; a server
+    /// still running then is killed (SIGKILL) and the test fails.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        // The `kill` command sends the signal: the workspace forbids the `unsafe` a libc call needs.
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("the kill command runs");
+        assert!(sent.success(), "SIGTERM sent to isnad-server: {sent:?}");
+        let deadline = std::time::Instant::now() + TERMINATE_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the process can be waited on") {
+                return status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("isnad-server did not exit within {TERMINATE_TIMEOUT:?} of SIGTERM");
+            }
+            // Polling the exit status: a child process offers no wait with a deadline.
+            std::thread::sleep(EXIT_POLL_INTERVAL);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Replays a core test scenario onto a real server: every entry of `scenario` from `from` on
+/// (genesis excluded) is signed with its signer's key and captured, one request per event, in
+/// log order, so the server's log mirrors the scenario's.
+pub async fn mirror(
+    server: &Server,
+    scenario: &isnad_testkit::Scenario,
+    keys: &[SigningKey],
+    from: usize,
+) -> Vec<pb::Receipt> {
+    use isnad_core::verdict::HistoryKind;
+    let mut capture = server.capture().await;
+    let mut receipts = Vec::new();
+    for entry in &scenario.entries[from.max(1)..] {
+        let HistoryKind::Event(event) = &entry.kind else {
+            continue;
+        };
+        let signer = entry.signer.expect("events have signers");
+        let key = keys
+            .iter()
+            .find(|k| k.verifying_key().to_bytes() == signer.0)
+            .expect("the scenario's signer is among the keys");
+        let signed = isnad_client::sign::sign_event(key, event);
+        let response = capture
+            .capture(pb::CaptureRequest {
+                events: vec![signed],
+            })
+            .await
+            .unwrap_or_else(|status| {
+                panic!("entry {} refused by the server: {status:?}", entry.index)
+            });
+        let receipt = response.into_inner().receipts.remove(0);
+        assert_eq!(
+            receipt.leaf_index, entry.index,
+            "the server's log mirrors the scenario's"
+        );
+        receipts.push(receipt);
+    }
+    receipts
+}
+
+/// Every signing key of a scenario's participants.
+pub fn scenario_keys(scenario: &isnad_testkit::Scenario) -> Vec<SigningKey> {
+    use isnad_testkit::Who;
+    Who::ALL
+        .iter()
+        .map(|who| scenario.actor(*who).signing_key.clone())
+        .collect()
+}
+
+/// The current tree size.
+pub async fn tree_size(server: &Server) -> u64 {
+    server
+        .log()
+        .await
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await
+        .expect("checkpoint")
+        .into_inner()
+        .tree_size
+}
+
+/// The signed event held by each log entry of `[start, end)`, as the server serves it
+/// (`GetEntries`, in pages), taken apart with the core's entry framing: the body, key and
+/// signature must equal, byte for byte, what the client sent.
+pub async fn signed_events(server: &Server, start: u64, end: u64) -> Vec<pb::SignedEvent> {
+    use isnad_core::envelope::{EntryKind, decode_entry};
+    let mut log = server.log().await;
+    let mut events = Vec::new();
+    let mut next = start;
+    while next < end {
+        let entries = log
+            .get_entries(pb::GetEntriesRequest { start: next, end })
+            .await
+            .unwrap_or_else(|status| panic!("entries from {next} are served: {status:?}"))
+            .into_inner()
+            .entries;
+        assert!(
+            !entries.is_empty(),
+            "entries from {next} to {end} are served"
+        );
+        for entry in &entries {
+            let decoded = decode_entry(entry)
+                .unwrap_or_else(|error| panic!("entry {next} is well formed: {error}"));
+            let EntryKind::Event {
+                public_key,
+                signature,
+                body,
+            } = decoded.kind
+            else {
+                panic!("entry {next} is an event, not genesis");
+            };
+            events.push(pb::SignedEvent {
+                body: body.to_vec().into(),
+                public_key: public_key.to_vec().into(),
+                signature: signature.to_vec().into(),
+            });
+            next += 1;
+        }
+    }
+    events
+}
