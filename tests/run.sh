@@ -12,7 +12,7 @@ fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 if ! command -v cargo-machete >/dev/null; then
     echo "installing cargo-machete (the unused-dependency check)"
-    cargo install --locked --quiet cargo-machete
+    cargo install --locked --quiet cargo-machete --version 0.9.2
 fi
 
 cargo fmt --all --check
