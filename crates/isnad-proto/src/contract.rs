@@ -76,8 +76,14 @@ pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
 /// Entries per `PartyEvents` page at most; a larger page size asked for is lowered to it.
 pub const PARTY_EVENTS_PAGE_MAX: usize = 1_000;
 
-/// Entries in one `History` answer at most ([`Reason::HistoryTooLong`] beyond).
+/// Entries in one `Verify` or `History` answer at most ([`Reason::HistoryTooLong`] beyond).
 pub const HISTORY_ENTRIES_MAX: usize = 10_000;
+
+/// Bytes of log entries one `Verify`, `History` or `PartyEvents` answer carries at most
+/// ([`Reason::HistoryTooLong`] beyond): half of [`RESPONSE_BYTES_MAX`], which leaves room for
+/// the inclusion proofs, so an answer is refused with a reason before it is built rather than
+/// built and then refused by the transport.
+pub const ANSWER_ENTRY_BYTES_MAX: usize = RESPONSE_BYTES_MAX / 2;
 
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident => $name:literal, $code:ident;)*) => {
@@ -139,7 +145,8 @@ reasons! {
     ScanTooLong => "SCAN_TOO_LONG", ResourceExhausted;
     /// The client's known tree size is beyond this log's size: another log, or a split view.
     KnownSizeAhead => "KNOWN_SIZE_AHEAD", InvalidArgument;
-    /// A unit's history has more than [`HISTORY_ENTRIES_MAX`] entries.
+    /// A unit's history has more than [`HISTORY_ENTRIES_MAX`] entries, or its entries more
+    /// than [`ANSWER_ENTRY_BYTES_MAX`] bytes.
     HistoryTooLong => "HISTORY_TOO_LONG", ResourceExhausted;
     /// A tree size asked for is beyond the current tree.
     BeyondTreeSize => "BEYOND_TREE_SIZE", InvalidArgument;
