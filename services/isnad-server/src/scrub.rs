@@ -43,14 +43,20 @@ pub struct ScrubReport {
 /// The counters of the scrubs this server ran.
 #[derive(Debug, Default)]
 pub struct Scrubs {
-    passes: AtomicU64,
+    /// Completed passes, watched so that a caller can wait for the next one.
+    passes: tokio::sync::watch::Sender<u64>,
     damaged: AtomicU64,
 }
 
 impl Scrubs {
     /// Completed passes.
     pub fn passes(&self) -> u64 {
-        self.passes.load(Ordering::Relaxed)
+        *self.passes.borrow()
+    }
+
+    /// The count of completed passes, to wait on.
+    pub fn watch_passes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.passes.subscribe()
     }
 
     /// Damaged entries and unreadable chunks found, summed over all passes.
@@ -71,9 +77,9 @@ pub async fn run(
         loop {
             tokio::time::sleep(interval).await;
             let report = pass(&store).await;
-            scrubs.passes.fetch_add(1, Ordering::Relaxed);
             let found = report.damaged.len() + report.unreadable_chunks.len();
             scrubs.damaged.fetch_add(found as u64, Ordering::Relaxed);
+            scrubs.passes.send_modify(|passes| *passes += 1);
         }
     };
     tokio::select! {
@@ -199,5 +205,34 @@ mod tests {
                 unreadable_chunks: Vec::new(),
             }
         );
+    }
+
+    /// The task started by the server runs passes on its interval and counts what they find,
+    /// until it is stopped. The test waits on the pass counter, not on the clock.
+    #[tokio::test]
+    async fn the_background_task_counts_what_its_passes_find() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        store_of_600(dir.path());
+        flip_entry(dir.path(), 42);
+        let store = Arc::new(Store::open(dir.path()).expect("reopen"));
+        let scrubs = Arc::new(Scrubs::default());
+        let mut passes = scrubs.watch_passes();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(run(
+            store,
+            Duration::from_millis(10),
+            Arc::clone(&scrubs),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        passes
+            .wait_for(|passes| *passes >= 1)
+            .await
+            .expect("the task runs");
+        assert!(scrubs.damaged_found() >= 1, "the damaged entry is counted");
+        stop.send(()).expect("the task runs");
+        task.await.expect("the task ends");
+        assert_eq!(scrubs.damaged_found(), scrubs.passes());
     }
 }
