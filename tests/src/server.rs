@@ -144,11 +144,21 @@ impl Server {
 
     /// Starts the server with its clock shifted by `skew_ms`, to test expiry.
     pub fn start_skewed(data_dir: &Path, skew_ms: i64) -> Server {
+        Server::start_with(data_dir, skew_ms, &[])
+    }
+
+    /// Starts the server with more command-line arguments (a lowered limit, say).
+    pub fn start_with_args(data_dir: &Path, args: &[&str]) -> Server {
+        Server::start_with(data_dir, 0, args)
+    }
+
+    fn start_with(data_dir: &Path, skew_ms: i64, args: &[&str]) -> Server {
         let mut child = Command::new(binary("isnad-server"))
             .env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -52,14 +52,38 @@ pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// ([`Reason::RangeTooLong`] beyond).
 pub const ENTRIES_PER_RESPONSE_MAX: u64 = 1_000;
 
+/// `Log.Follow` streams the server serves at once at most, over all connections; one more is
+/// refused with [`Reason::TooManyFollowers`]. Each follower holds at most
+/// [`FOLLOW_MESSAGES_BUFFERED`] answers in the server's memory.
+pub const FOLLOW_STREAMS_MAX: usize = 64;
+
+/// Follow answers the server prepares ahead of a follower's reading, per stream: a follower
+/// that stops reading stalls only its own stream, and holds at most this many answers (of up to
+/// [`ENTRIES_PER_RESPONSE_MAX`] entries) besides what HTTP/2's flow control window holds.
+pub const FOLLOW_MESSAGES_BUFFERED: usize = 1;
+
+/// Concurrent calls (HTTP/2 streams) on one connection at most, as the server announces in
+/// its HTTP/2 settings; a client opens more on another connection or waits.
+pub const STREAMS_PER_CONNECTION_MAX: u32 = 128;
+
+/// How long the server lets a unary call run, from its request to its answer; beyond it the
+/// call ends with `CANCELLED` and no reason code. Streams are bounded by their own rules.
+pub const UNARY_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Units per `LotUnits` page at most; a larger page size asked for is lowered to it.
 pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
 
 /// Entries per `PartyEvents` page at most; a larger page size asked for is lowered to it.
 pub const PARTY_EVENTS_PAGE_MAX: usize = 1_000;
 
-/// Entries in one `History` answer at most ([`Reason::HistoryTooLong`] beyond).
+/// Entries in one `Verify` or `History` answer at most ([`Reason::HistoryTooLong`] beyond).
 pub const HISTORY_ENTRIES_MAX: usize = 10_000;
+
+/// Bytes of log entries one `Verify`, `History` or `PartyEvents` answer carries at most
+/// ([`Reason::HistoryTooLong`] beyond): half of [`RESPONSE_BYTES_MAX`], which leaves room for
+/// the inclusion proofs, so an answer is refused with a reason before it is built rather than
+/// built and then refused by the transport.
+pub const ANSWER_ENTRY_BYTES_MAX: usize = RESPONSE_BYTES_MAX / 2;
 
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident => $name:literal, $code:ident;)*) => {
@@ -121,7 +145,8 @@ reasons! {
     ScanTooLong => "SCAN_TOO_LONG", ResourceExhausted;
     /// The client's known tree size is beyond this log's size: another log, or a split view.
     KnownSizeAhead => "KNOWN_SIZE_AHEAD", InvalidArgument;
-    /// A unit's history has more than [`HISTORY_ENTRIES_MAX`] entries.
+    /// A unit's history has more than [`HISTORY_ENTRIES_MAX`] entries, or its entries more
+    /// than [`ANSWER_ENTRY_BYTES_MAX`] bytes.
     HistoryTooLong => "HISTORY_TOO_LONG", ResourceExhausted;
     /// A tree size asked for is beyond the current tree.
     BeyondTreeSize => "BEYOND_TREE_SIZE", InvalidArgument;
@@ -133,12 +158,17 @@ reasons! {
     BadRange => "BAD_RANGE", InvalidArgument;
     /// An entry range longer than [`ENTRIES_PER_RESPONSE_MAX`] entries.
     RangeTooLong => "RANGE_TOO_LONG", ResourceExhausted;
+    /// More `Log.Follow` streams than [`FOLLOW_STREAMS_MAX`] at once; follow again later.
+    TooManyFollowers => "TOO_MANY_FOLLOWERS", ResourceExhausted;
 
     // The server.
     /// The server is shutting down or its sequencer stopped; retry elsewhere or later.
     Unavailable => "UNAVAILABLE", Unavailable;
     /// The server's storage failed: its fault, not the request's.
     Storage => "STORAGE", Internal;
+    /// A log entry the answer needs is damaged in the server's storage (it no longer hashes to
+    /// its leaf in the tree); the server refuses to serve it. Ask another replica.
+    EntryCorrupt => "ENTRY_CORRUPT", DataLoss;
 
     // The executor's rules (`isnad_core::rules::RejectCode`, same names).
     /// A field is malformed, empty, too long, or contradicts another field.

@@ -46,6 +46,14 @@
 //! beyond the tree size; [`Store::open`] cuts them off, and refuses to open when a segment file
 //! is shorter than the tree size says. Reads look entries up only below the durable size, with
 //! positioned reads through one open handle per segment file.
+//!
+//! # Integrity
+//!
+//! Opening re-hashes only the last entry. Every read checks each entry it returns against its
+//! leaf hash in the level-0 tile of its bundle (one sled read per 256 entries, cached by sled),
+//! so an entry damaged in its segment file after it was appended is refused with
+//! [`StoreError::EntryCorrupt`] instead of being served; [`Store::damaged_entries`] runs the
+//! same check over a range without stopping at the first damaged entry, for a scrub.
 
 mod durability;
 mod keys;

@@ -86,6 +86,14 @@ pub enum StoreError {
     /// The signer's key name cannot serve as a checkpoint origin.
     #[error("cannot sign a checkpoint")]
     Signing(#[from] NoteError),
+    /// An entry read back from its segment file does not hash to its leaf in the tree: the
+    /// file was damaged after the entry was appended (a flipped bit, an overwrite). The entry
+    /// is not served; restore the segment file from a replica or a backup.
+    #[error("stored entry {index} is damaged: it does not hash to its leaf in the tree")]
+    EntryCorrupt {
+        /// The entry's index in the log.
+        index: u64,
+    },
     /// An earlier append could not be made durable; reopen the store to recover from disk.
     #[error("an earlier append was not made durable; reopen the store")]
     NeedsReopen,
@@ -225,7 +233,48 @@ impl Store {
     }
 
     /// The entries at indices `start..end`, cut at the tree size; at most [`ENTRIES_READ_MAX`].
+    /// Each is checked against its leaf hash in the tree before it is returned: an entry
+    /// damaged on disk is refused with [`StoreError::EntryCorrupt`] (and logged), never served.
     pub fn entries(&self, start: LeafIndex, end: LeafIndex) -> Result<Vec<Vec<u8>>, StoreError> {
+        let read = self.entries_and_leaves(start, end)?;
+        let mut entries = Vec::with_capacity(read.len());
+        for (index, (entry, leaf)) in (start.0..).zip(read) {
+            if leaf_hash(&entry) != leaf {
+                tracing::error!(
+                    index,
+                    "stored entry does not hash to its leaf in the tree; refusing to serve it"
+                );
+                return Err(StoreError::EntryCorrupt { index });
+            }
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
+    /// The indices of the entries in `start..end` (cut at the tree size, at most
+    /// [`ENTRIES_READ_MAX`]) whose bytes no longer hash to their leaf in the tree: what a
+    /// scrub of the segment files looks for. A frame that cannot be read at all fails the
+    /// whole call with [`StoreError::Corrupt`].
+    pub fn damaged_entries(
+        &self,
+        start: LeafIndex,
+        end: LeafIndex,
+    ) -> Result<Vec<LeafIndex>, StoreError> {
+        let read = self.entries_and_leaves(start, end)?;
+        Ok((start.0..)
+            .zip(read)
+            .filter(|(_, (entry, leaf))| leaf_hash(entry) != *leaf)
+            .map(|(index, _)| LeafIndex(index))
+            .collect())
+    }
+
+    /// The entries at indices `start..end`, cut at the tree size, each with the leaf hash the
+    /// level-0 tile of its bundle holds (one tile read per 256 entries). Not checked.
+    fn entries_and_leaves(
+        &self,
+        start: LeafIndex,
+        end: LeafIndex,
+    ) -> Result<Vec<(Vec<u8>, Hash)>, StoreError> {
         if start > end || end.0 - start.0 > ENTRIES_READ_MAX {
             return Err(StoreError::BadRange {
                 start: start.0,
@@ -238,12 +287,20 @@ impl Store {
         while index < end {
             let bundle = index / keys::BUNDLE_WIDTH;
             let span = self.span(bundle)?;
+            let leaves = self.leaf_tile(bundle)?;
             let first = (index % keys::BUNDLE_WIDTH) as usize;
             let past_last = (end - bundle * keys::BUNDLE_WIDTH).min(keys::BUNDLE_WIDTH) as usize;
             if span.lens.len() < past_last {
                 return Err(corrupt("entry span", "shorter than the tree size implies"));
             }
-            entries.extend(self.segments.read(bundle, &span, first..past_last)?);
+            if leaves.len() < past_last {
+                return Err(corrupt("tile", "shorter than the tree size implies"));
+            }
+            let read = self.segments.read(bundle, &span, first..past_last)?;
+            entries.extend(
+                read.into_iter()
+                    .zip(leaves[first..past_last].iter().copied()),
+            );
             index = bundle * keys::BUNDLE_WIDTH + past_last as u64;
         }
         Ok(entries)
@@ -544,8 +601,11 @@ impl Store {
             return Err(corrupt("entry span", "spans go beyond the tree size"));
         }
         self.segments.recover(state.size.0, last_span.as_ref())?;
-        let last_entry = self.entry(LeafIndex(last_index))?.expect("below the size");
-        if leaf_hash(&last_entry) != self.stored_leaf(last_index)? {
+        let (last_entry, last_leaf) = self
+            .entries_and_leaves(LeafIndex(last_index), LeafIndex(state.size.0))?
+            .pop()
+            .expect("below the size");
+        if leaf_hash(&last_entry) != last_leaf {
             return Err(corrupt(
                 "entry segment",
                 "last entry differs from the last leaf",
@@ -554,19 +614,16 @@ impl Store {
         Ok(())
     }
 
-    /// The leaf hash at `index`, read from its level-0 tile.
-    fn stored_leaf(&self, index: u64) -> Result<Hash, StoreError> {
+    /// The leaf hashes of bundle `bundle`: its level-0 tile, read from sled (the cache holds
+    /// only upper levels).
+    fn leaf_tile(&self, bundle: u64) -> Result<Vec<Hash>, StoreError> {
         let id = isnad_log::TileId {
             level: 0,
-            index: index / keys::BUNDLE_WIDTH,
+            index: bundle,
         };
         let record = self.db.get(keys::tile_key(id))?;
         let record = record.ok_or_else(|| corrupt("tile", "missing below the tree size"))?;
-        let leaves = keys::decode_tile(&record)?;
-        let position = (index % keys::BUNDLE_WIDTH) as usize;
-        let leaf = leaves.get(position);
-        leaf.copied()
-            .ok_or_else(|| corrupt("tile", "shorter than the tree size implies"))
+        keys::decode_tile(&record)
     }
 
     /// The tiles, read through the cache of upper tiles.

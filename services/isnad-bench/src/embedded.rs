@@ -46,9 +46,7 @@ impl EmbeddedServer {
             .context("cannot listen on 127.0.0.1")?;
         let address = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel::<()>();
-        let options = ServeOptions {
-            data_dir: data_dir.path().join("ledger"),
-        };
+        let options = ServeOptions::new(data_dir.path().join("ledger"));
         let task = tokio::spawn(isnad_server::run(options, listener, async {
             // A dropped sender stops the server as well.
             let _ = stop.await;

@@ -68,6 +68,10 @@ pub enum LedgerError {
     /// Storage failed: an operating error of this server, not of the request.
     #[error("storage: {0}")]
     Storage(String),
+    /// A stored entry the answer needs is damaged (it no longer hashes to its leaf): it is
+    /// refused rather than served, so no client is given a verdict built on it.
+    #[error("storage: {0}; this server will not serve it, ask another replica")]
+    DataLoss(String),
 }
 
 impl From<LedgerError> for Status {
@@ -94,6 +98,7 @@ impl From<LedgerError> for Status {
             }
             LedgerError::Unavailable(_) => (Code::Unavailable, Reason::Unavailable, None),
             LedgerError::Storage(_) => (Code::Internal, Reason::Storage, None),
+            LedgerError::DataLoss(_) => (Code::DataLoss, Reason::EntryCorrupt, None),
         };
         // The variant decides the status; a reason given with another variant than the one the
         // contract (and the partner guide) pairs it with is a bug at the refusing site.
@@ -120,7 +125,12 @@ impl From<LedgerError> for Status {
 
 impl From<isnad_store::StoreError> for LedgerError {
     fn from(error: isnad_store::StoreError) -> Self {
-        LedgerError::Storage(error.to_string())
+        match error {
+            isnad_store::StoreError::EntryCorrupt { .. } => {
+                LedgerError::DataLoss(error.to_string())
+            }
+            error => LedgerError::Storage(error.to_string()),
+        }
     }
 }
 
@@ -215,6 +225,12 @@ mod tests {
             LedgerError::Storage("disk".into()),
             Code::Internal,
             Reason::Storage,
+            None,
+        );
+        check(
+            LedgerError::from(isnad_store::StoreError::EntryCorrupt { index: 7 }),
+            Code::DataLoss,
+            Reason::EntryCorrupt,
             None,
         );
     }

@@ -7,15 +7,20 @@
 pub mod error;
 pub mod init;
 pub mod ledger;
+pub mod scrub;
 pub mod service;
+pub mod transport;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-use isnad_proto::contract::{REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX};
+use isnad_proto::contract::{
+    REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX, STREAMS_PER_CONNECTION_MAX, UNARY_CALL_TIMEOUT,
+};
 use isnad_proto::pb;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
 
 use crate::ledger::Ledger;
 use crate::service::capture::{CaptureService, RegistryService};
@@ -27,6 +32,21 @@ use crate::service::verification::VerificationService;
 pub struct ServeOptions {
     /// The data directory made by `isnad-server init`.
     pub data_dir: PathBuf,
+    /// How often the background scrub re-hashes every entry against the tree.
+    pub scrub_interval: Duration,
+    /// Connections held open at most; beyond it the server stops accepting until one closes.
+    pub connections_max: usize,
+}
+
+impl ServeOptions {
+    /// Serving `data_dir` with the default scrub interval and connection cap.
+    pub fn new(data_dir: PathBuf) -> ServeOptions {
+        ServeOptions {
+            data_dir,
+            scrub_interval: scrub::SCRUB_INTERVAL_DEFAULT,
+            connections_max: transport::CONNECTIONS_MAX_DEFAULT,
+        }
+    }
 }
 
 /// Serves the ledger on `listener` until `shutdown` resolves, then drains: in-flight requests
@@ -70,7 +90,21 @@ pub async fn run(
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
+    let scrubs = Arc::new(scrub::Scrubs::default());
+    let scrub = tokio::spawn(scrub::run(
+        ledger.store().clone(),
+        options.scrub_interval,
+        scrubs,
+        {
+            let ledger = ledger.clone();
+            async move { ledger.closed().await }
+        },
+    ));
     tonic::transport::Server::builder()
+        .timeout(UNARY_CALL_TIMEOUT)
+        .http2_keepalive_interval(Some(transport::HTTP2_KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(transport::HTTP2_KEEPALIVE_TIMEOUT))
+        .max_concurrent_streams(STREAMS_PER_CONNECTION_MAX)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
@@ -93,7 +127,7 @@ pub async fn run(
             pb::log_server::LogServer::new(LogService::new(ledger.clone()))
                 .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
-        .serve_with_incoming_shutdown(incoming(listener), {
+        .serve_with_incoming_shutdown(incoming(listener, options.connections_max), {
             let ledger = ledger.clone();
             async move {
                 shutdown.await;
@@ -101,32 +135,17 @@ pub async fn run(
             }
         })
         .await?;
+    let _ = scrub.await;
     ledger.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// The connections accepted on `listener`, with `TCP_NODELAY` set on each: tonic applies its
-/// own `tcp_nodelay` only to sockets it binds itself, and with Nagle's algorithm on, a small
-/// answer waited for the client's delayed ACK (about 40 ms per single-event capture, which
-/// capped them near 1,300 a second).
-fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
-}
-
-#[cfg(test)]
-mod tests {
-    use futures::StreamExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn accepted_connections_do_not_wait_for_acks() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let mut accepted = incoming(listener);
-        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
-        let stream = accepted.next().await.unwrap().unwrap();
-        assert!(stream.nodelay().unwrap(), "TCP_NODELAY is not set");
-    }
+/// The connections accepted on `listener`, at most `connections_max` open at once, each with
+/// `TCP_NODELAY` set (see [`transport::incoming`]).
+fn incoming(
+    listener: TcpListener,
+    connections_max: usize,
+) -> impl futures::Stream<Item = std::io::Result<transport::Connection>> + Send {
+    transport::incoming(listener, connections_max)
 }

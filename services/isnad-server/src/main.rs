@@ -43,6 +43,12 @@ struct Cli {
     /// Where to listen for gRPC.
     #[arg(long, env = "ISNAD_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    /// Seconds between two background scrubs, which re-hash every entry against the tree.
+    #[arg(long, env = "ISNAD_SCRUB_INTERVAL_S", default_value_t = isnad_server::scrub::SCRUB_INTERVAL_DEFAULT.as_secs())]
+    scrub_interval_s: u64,
+    /// Connections held open at most; beyond it the server accepts none until one closes.
+    #[arg(long, env = "ISNAD_CONNECTIONS_MAX", default_value_t = isnad_server::transport::CONNECTIONS_MAX_DEFAULT)]
+    connections_max: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,7 +155,9 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {}", cli.listen))?;
             run(
                 ServeOptions {
-                    data_dir: cli.data_dir,
+                    scrub_interval: std::time::Duration::from_secs(cli.scrub_interval_s.max(1)),
+                    connections_max: cli.connections_max.max(1),
+                    ..ServeOptions::new(cli.data_dir)
                 },
                 listener,
                 shutdown_signal(),

@@ -602,6 +602,50 @@ fn a_damaged_entry_below_the_last_is_reported_when_read() {
     );
 }
 
+/// A bit flipped inside an older entry (its frame intact, so only its hash can tell) is found
+/// when the entry is read: it is refused, never served, while its neighbours still read; the
+/// scrub's check names exactly that entry.
+#[test]
+fn a_flipped_bit_in_an_older_entry_is_refused_and_found_by_the_check() {
+    let dir = small_segments_store(&[4, 300]);
+    let path = segment_path(dir.path(), 0);
+    let mut bytes = std::fs::read(&path).expect("read");
+    // The header (9 bytes), entry 0's frame (4 + 7 bytes), entry 1's length (4): the last
+    // byte of "entry 1" is at 9 + 11 + 4 + 6.
+    assert_eq!(bytes[30], b'1');
+    bytes[30] ^= 1;
+    std::fs::write(&path, bytes).expect("write");
+    let store = Store::open_with(dir.path(), TEST_SEGMENT_ENTRIES).expect("reopen");
+    fn refused<T: std::fmt::Debug>(result: Result<T, StoreError>) -> u64 {
+        match result {
+            Err(StoreError::EntryCorrupt { index }) => index,
+            other => panic!("expected the damaged entry to be refused, got {other:?}"),
+        }
+    }
+    assert_eq!(refused(store.entry(LeafIndex(1))), 1);
+    assert_eq!(refused(store.entries(LeafIndex(0), LeafIndex(4))), 1);
+    assert_eq!(
+        store.entries(LeafIndex(2), LeafIndex(4)).expect("read"),
+        entries(2, 2)
+    );
+    assert_eq!(
+        store.entry(LeafIndex(0)).expect("read"),
+        Some(b"entry 0".to_vec())
+    );
+    assert_eq!(
+        store
+            .damaged_entries(LeafIndex(0), LeafIndex(304))
+            .expect("check"),
+        vec![LeafIndex(1)]
+    );
+    assert_eq!(
+        store
+            .damaged_entries(LeafIndex(2), LeafIndex(304))
+            .expect("check"),
+        Vec::<LeafIndex>::new()
+    );
+}
+
 #[test]
 fn reopening_checks_size_root_and_checkpoint_agree() {
     let tree = |db: &sled::Db| {

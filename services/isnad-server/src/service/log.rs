@@ -1,9 +1,12 @@
 //! `isnad.v1.Log`: checkpoints, entries, proofs and a follow stream for mirrors and auditors.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::Stream;
-use isnad_proto::contract::{ENTRIES_PER_RESPONSE_MAX, Reason};
+use isnad_proto::contract::{
+    ENTRIES_PER_RESPONSE_MAX, FOLLOW_MESSAGES_BUFFERED, FOLLOW_STREAMS_MAX, Reason,
+};
 use isnad_proto::pb;
 use tonic::{Request, Response, Status};
 
@@ -17,12 +20,17 @@ use crate::ledger::Ledger;
 #[derive(Debug, Clone)]
 pub struct LogService {
     ledger: Ledger,
+    /// One permit per follow stream served, held by its task until the stream ends.
+    followers: Arc<tokio::sync::Semaphore>,
 }
 
 impl LogService {
     /// A log service over the ledger.
     pub fn new(ledger: Ledger) -> Self {
-        Self { ledger }
+        Self {
+            ledger,
+            followers: Arc::new(tokio::sync::Semaphore::new(FOLLOW_STREAMS_MAX)),
+        }
     }
 
     /// `size`, or the current size when 0; refuses a size beyond the current tree.
@@ -172,12 +180,25 @@ impl pb::log_server::Log for LogService {
         &self,
         request: Request<pb::FollowRequest>,
     ) -> Result<Response<Self::FollowStream>, Status> {
+        let Ok(permit) = Arc::clone(&self.followers).try_acquire_owned() else {
+            return Err(LedgerError::ResourceExhausted {
+                reason: Reason::TooManyFollowers,
+                message: format!(
+                    "{FOLLOW_STREAMS_MAX} follow streams are open on this server, the most it \
+                     serves; follow again later"
+                ),
+                event: None,
+            }
+            .into());
+        };
         let mut next = request.into_inner().start;
         let mut watch = self.ledger.watch();
         let store = self.ledger.store().clone();
         let ledger = self.ledger.clone();
-        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        // Bounded: a follower that does not read stalls its own task, nothing else.
+        let (sender, receiver) = tokio::sync::mpsc::channel(FOLLOW_MESSAGES_BUFFERED);
         tokio::spawn(async move {
+            let _permit = permit;
             loop {
                 let published = watch.borrow_and_update().clone();
                 while next < published.tree.size.0 {
@@ -200,8 +221,10 @@ impl pb::log_server::Log for LogService {
                 }
                 // Wait for the next commit. A follower is told when the server stops, so that
                 // it reconnects elsewhere and the server's drain does not wait on it.
+                // A follower gone while the log is quiet frees its place at once.
                 tokio::select! {
                     changed = watch.changed() => if changed.is_err() { return },
+                    () = sender.closed() => return,
                     () = ledger.closed() => {
                         let status = LedgerError::Unavailable("the server is shutting down; follow again later".into());
                         let _ = sender.send(Err(status.into())).await;

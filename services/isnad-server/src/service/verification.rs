@@ -9,7 +9,8 @@ use isnad_core::scan::parse_scan;
 use isnad_core::verdict::{self, HistoryEntry};
 use isnad_log::{LeafIndex, TreeSize};
 use isnad_proto::contract::{
-    HISTORY_ENTRIES_MAX, LOT_UNITS_PAGE_MAX, PARTY_EVENTS_PAGE_MAX, Reason, SCAN_LEN_MAX,
+    ANSWER_ENTRY_BYTES_MAX, HISTORY_ENTRIES_MAX, LOT_UNITS_PAGE_MAX, PARTY_EVENTS_PAGE_MAX, Reason,
+    SCAN_LEN_MAX,
 };
 use isnad_proto::convert::{self as wire, decode_history_entry};
 use isnad_proto::pb;
@@ -119,16 +120,6 @@ impl pb::verification_server::Verification for VerificationService {
                 }
             };
             let indexes = within(indexes, published.tree.size.0);
-            if indexes.len() > HISTORY_ENTRIES_MAX {
-                return Err(LedgerError::ResourceExhausted {
-                    reason: Reason::HistoryTooLong,
-                    message: format!(
-                        "{} entries; at most {HISTORY_ENTRIES_MAX} per answer",
-                        indexes.len()
-                    ),
-                    event: None,
-                });
-            }
             Ok(pb::HistoryResponse {
                 history: proven_entries(&store, &indexes, published.tree.size.0)?,
                 checkpoint: published.checkpoint,
@@ -263,11 +254,41 @@ fn proven_entries(
     indexes: &[u64],
     size: u64,
 ) -> Result<Vec<pb::ProvenEntry>, LedgerError> {
-    let entries = indexes
-        .iter()
-        .map(|&index| Ok((index, read_entry(store, index)?)))
-        .collect::<Result<Vec<_>, LedgerError>>()?;
+    let entries = read_answer_entries(store, indexes)?;
     prove(store, entries, size)
+}
+
+/// The entries at `indexes`, for one answer: refused once they are more than
+/// [`HISTORY_ENTRIES_MAX`] or longer than [`ANSWER_ENTRY_BYTES_MAX`] bytes together, before
+/// more is read, rather than built in memory and then refused by the transport.
+fn read_answer_entries(store: &Store, indexes: &[u64]) -> Result<Vec<(u64, Vec<u8>)>, LedgerError> {
+    if indexes.len() > HISTORY_ENTRIES_MAX {
+        return Err(too_long(format!(
+            "{} entries; at most {HISTORY_ENTRIES_MAX} per answer",
+            indexes.len()
+        )));
+    }
+    let mut bytes = 0;
+    let mut entries = Vec::with_capacity(indexes.len());
+    for &index in indexes {
+        let entry = read_entry(store, index)?;
+        bytes += entry.len();
+        if bytes > ANSWER_ENTRY_BYTES_MAX {
+            return Err(too_long(format!(
+                "more than {ANSWER_ENTRY_BYTES_MAX} bytes of entries; at most that per answer"
+            )));
+        }
+        entries.push((index, entry));
+    }
+    Ok(entries)
+}
+
+fn too_long(message: String) -> LedgerError {
+    LedgerError::ResourceExhausted {
+        reason: Reason::HistoryTooLong,
+        message,
+        event: None,
+    }
 }
 
 fn read_entry(store: &Store, index: u64) -> Result<Vec<u8>, LedgerError> {
@@ -334,10 +355,8 @@ fn answer_verify(
     let mut all: Vec<u64> = events.iter().chain(&authorizations).copied().collect();
     all.sort_unstable();
     all.dedup();
-    let mut entries: std::collections::BTreeMap<u64, Vec<u8>> = std::collections::BTreeMap::new();
-    for &index in &all {
-        entries.insert(index, read_entry(store, index)?);
-    }
+    let entries: std::collections::BTreeMap<u64, Vec<u8>> =
+        read_answer_entries(store, &all)?.into_iter().collect();
     let history = entries
         .iter()
         .map(|(&index, entry)| {
@@ -363,4 +382,58 @@ fn answer_verify(
     response.history = prove(store, take(&events), size)?;
     response.authorizations = prove(store, take(&authorizations), size)?;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use isnad_log::checkpoint::NoteSigner;
+
+    use super::*;
+
+    /// Entries of 60,000 bytes: 560 of them pass [`ANSWER_ENTRY_BYTES_MAX`].
+    const ENTRY_LEN: usize = 60_000;
+
+    fn store_of_large_entries(dir: &std::path::Path, count: usize) -> Store {
+        let store = Store::open(dir).expect("open");
+        let signer = NoteSigner::new("isnad.example/log", SigningKey::from_bytes(&[3; 32]))
+            .expect("valid log name");
+        let entries: Vec<Vec<u8>> = (0..count).map(|n| vec![n as u8; ENTRY_LEN]).collect();
+        store.append(&entries, Vec::new(), &signer).expect("append");
+        store
+    }
+
+    #[track_caller]
+    fn check_refused(result: Result<Vec<(u64, Vec<u8>)>, LedgerError>) {
+        match result {
+            Err(LedgerError::ResourceExhausted {
+                reason: Reason::HistoryTooLong,
+                ..
+            }) => {}
+            other => panic!(
+                "expected HISTORY_TOO_LONG, got {:?}",
+                other.map(|e| e.len())
+            ),
+        }
+    }
+
+    #[test]
+    fn an_answer_stops_at_its_entry_bytes_and_count() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fitting = ANSWER_ENTRY_BYTES_MAX / ENTRY_LEN;
+        let store = store_of_large_entries(dir.path(), fitting + 1);
+        let indexes: Vec<u64> = (0..fitting as u64 + 1).collect();
+        let read = read_answer_entries(&store, &indexes[..fitting]).expect("within the limit");
+        assert_eq!(read.len(), fitting);
+        check_refused(read_answer_entries(&store, &indexes));
+        let small = vec![0; HISTORY_ENTRIES_MAX];
+        assert_eq!(
+            read_answer_entries(&store, &small[..10])
+                .expect("read")
+                .len(),
+            10
+        );
+        let too_many = vec![0; HISTORY_ENTRIES_MAX + 1];
+        check_refused(read_answer_entries(&store, &too_many));
+    }
 }
