@@ -11,13 +11,31 @@
 //!
 //! The prefix ([`SIGNING_CONTEXT`]) keeps an event signature from ever being valid as any other
 //! message the same key signs. The body is signed and stored exactly as sent: nothing is
-//! re-encoded, so any protobuf library in any language can produce a valid event. Verification
-//! is strict ([`verify`]): small-order keys and small-order or non-canonical `R` are refused,
-//! so a signature accepted here is accepted by every strict verifier, the offline client's
-//! included.
+//! re-encoded, so any protobuf library in any language can produce a valid event.
+//!
+//! # One definition of a valid signature
+//!
+//! [`verify`] is the definition, and the server, the offline client and the auditor all use it
+//! (the server through [`verify_batch`], which applies it to each event). It is Ed25519
+//! verification as `ed25519-dalek`'s `verify_strict` and libsodium do it: `S` below the group
+//! order, neither the key `A` nor `R` of small order, and the cofactorless equation
+//! `R = [S]B - [k]A` checked by comparing encodings, so `R` must be canonical.
+//!
+//! A batch equation is not used: it accepts more. An `R` with a torsion component passes it
+//! whenever the batch's random coefficient kills that component (one chance in 8 for a
+//! component of order 8, and the coefficients are derived from the signed data, so a forger can
+//! search for such a signature), while every strict verifier refuses it. Ruling that out means
+//! checking that each `R` lies in the prime-order subgroup, a scalar multiplication per
+//! signature that costs as much as the single verification it would save.
+//!
+//! Keys that are registered (the genesis regulator keys, admitted participants' keys, added
+//! keys) must pass [`check_public_key`]: points of the prime-order subgroup, as every key made
+//! from a secret is. A key with a torsion component can make signatures that one strict
+//! verifier accepts and another (cofactored) one refuses; such a key is never registered.
 //!
 //! The framing of a log entry, which holds the signed envelope, is in [`entry`].
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 pub mod entry;
@@ -39,8 +57,8 @@ pub const PUBLIC_KEY_LEN: usize = 32;
 /// The length of an Ed25519 signature, in bytes.
 pub const SIGNATURE_LEN: usize = 64;
 
-/// The most signatures [`verify_batch`] checks at once, which bounds the memory it copies
-/// bodies into. It is above the 1,000 events one capture request may carry.
+/// The most signatures [`verify_batch`] checks at once. It is above the 1,000 events one
+/// capture request may carry.
 pub const BATCH_LEN_MAX: usize = 1024;
 
 /// Why a signature or an entry was refused.
@@ -67,6 +85,10 @@ pub enum EnvelopeError {
     /// The public key is not the encoding of a point on the curve.
     #[error("public key is not a valid Ed25519 point")]
     PublicKeyInvalid,
+    /// The public key is a point, but not one a secret key makes: a non-canonical encoding, a
+    /// point of small order or one with a torsion component ([`check_public_key`]).
+    #[error("public key is not a valid Ed25519 key: small order, torsion or non-canonical")]
+    PublicKeyWeak,
     /// The signature does not verify for this key and body.
     #[error("signature does not verify")]
     SignatureInvalid,
@@ -76,7 +98,7 @@ pub enum EnvelopeError {
         /// The number of items received.
         len: usize,
     },
-    /// One item of a batch is malformed or fails a strictness check before the batch equation.
+    /// One item of a batch is malformed or its signature does not verify: the first such item.
     #[error("batch item {index}: {error}")]
     BatchItem {
         /// The item's position in the batch.
@@ -85,10 +107,6 @@ pub enum EnvelopeError {
         #[source]
         error: Box<EnvelopeError>,
     },
-    /// The batch equation failed: at least one signature is invalid ([`first_invalid`] finds
-    /// which).
-    #[error("batch verification failed: at least one signature does not verify")]
-    BatchInvalid,
     /// The entry is shorter than its header and fixed fields.
     #[error("entry is {len} bytes, shorter than the {needed} its kind needs")]
     EntryTooShort {
@@ -131,49 +149,40 @@ pub fn sign(key: &SigningKey, body: &[u8]) -> [u8; SIGNATURE_LEN] {
     key.sign(&signing_bytes(body)).to_bytes()
 }
 
-/// Verifies an event signature strictly. Lengths are checked before any curve arithmetic.
+/// Verifies an event signature: the one definition of a valid signature (see the module
+/// documentation). Lengths are checked before any curve arithmetic.
 pub fn verify(public_key: &[u8], signature: &[u8], body: &[u8]) -> Result<(), EnvelopeError> {
     let (key, signature) = parse(public_key, signature, body)?;
     key.verify_strict(&signing_bytes(body), &signature)
         .map_err(|_| EnvelopeError::SignatureInvalid)
 }
 
-/// Verifies many event signatures at once, faster per signature than [`verify`].
-///
-/// It accepts exactly what [`verify`] accepts (up to the batch equation's 2^-128 chance of a
-/// false accept): before the batch equation, each key and each signature's `R` is checked the
-/// way `verify_strict` checks them. On `Err(BatchInvalid)`, [`first_invalid`] names the item.
+/// Verifies every item with [`verify`], so it accepts exactly what [`verify`] accepts, and
+/// names the first item refused.
 pub fn verify_batch(items: &[(&[u8], &[u8], &[u8])]) -> Result<(), EnvelopeError> {
     if items.len() > BATCH_LEN_MAX {
         return Err(EnvelopeError::BatchTooLarge { len: items.len() });
     }
-    let mut keys = Vec::with_capacity(items.len());
-    let mut signatures = Vec::with_capacity(items.len());
     for (index, (public_key, signature, body)) in items.iter().enumerate() {
-        let in_item = |error| EnvelopeError::BatchItem {
+        verify(public_key, signature, body).map_err(|error| EnvelopeError::BatchItem {
             index,
             error: Box::new(error),
-        };
-        let (key, signature) = parse(public_key, signature, body).map_err(in_item)?;
-        check_strict(&key, &signature).map_err(in_item)?;
-        keys.push(key);
-        signatures.push(signature);
+        })?;
     }
-    let messages: Vec<Vec<u8>> = items
-        .iter()
-        .map(|(_, _, body)| signing_bytes(body))
-        .collect();
-    let messages: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    ed25519_dalek::verify_batch(&messages, &signatures, &keys)
-        .map_err(|_| EnvelopeError::BatchInvalid)
+    Ok(())
 }
 
-/// The position of the first item whose signature [`verify`] refuses, if any: the fallback
-/// after a failed [`verify_batch`].
-pub fn first_invalid(items: &[(&[u8], &[u8], &[u8])]) -> Option<usize> {
-    items
-        .iter()
-        .position(|(public_key, signature, body)| verify(public_key, signature, body).is_err())
+/// Checks that a key may be registered (genesis regulator keys, admitted participants' keys,
+/// added keys): the canonical encoding of a point of the prime-order subgroup other than the
+/// identity, which is what every key made from a secret is.
+pub fn check_public_key(public_key: &[u8; PUBLIC_KEY_LEN]) -> Result<(), EnvelopeError> {
+    let point = CompressedEdwardsY(*public_key)
+        .decompress()
+        .ok_or(EnvelopeError::PublicKeyInvalid)?;
+    if point.compress().0 != *public_key || point.is_small_order() || !point.is_torsion_free() {
+        return Err(EnvelopeError::PublicKeyWeak);
+    }
+    Ok(())
 }
 
 /// Checks the lengths and decodes the key and signature.
@@ -201,67 +210,12 @@ fn parse(
     Ok((key, Signature::from_bytes(signature)))
 }
 
-/// The checks `verify_strict` makes beyond the equation that the batch equation does not: no
-/// small-order key, and an `R` that is a canonical encoding of a point of large order.
-///
-/// The `R` checks are byte comparisons, because decompressing `R` here would cost about 4 us
-/// per signature, a third of the batch equation's own cost; the batch equation decompresses it.
-fn check_strict(key: &VerifyingKey, signature: &Signature) -> Result<(), EnvelopeError> {
-    let r_bytes = signature.r_bytes();
-    if key.is_weak() || !is_canonical_y(r_bytes) || has_small_order(r_bytes) {
-        return Err(EnvelopeError::SignatureInvalid);
-    }
-    Ok(())
-}
-
-/// Whether a point encoding's y coordinate (its low 255 bits, little-endian) is below the field
-/// prime 2^255 - 19. The only other non-canonical encodings, x = 0 with the sign bit set, are
-/// of the points with y = 1 and y = -1, which [`has_small_order`] refuses.
-fn is_canonical_y(encoding: &[u8; 32]) -> bool {
-    let top = encoding[31] & 0x7f;
-    let middle_all_ones = encoding[1..31].iter().all(|&byte| byte == 0xff);
-    // p = 0x7fff...ffed: y >= p only when every byte above the lowest is at its maximum.
-    !(top == 0x7f && middle_all_ones && encoding[0] >= 0xed)
-}
-
-/// The y coordinates (little-endian) of the 8 points of small order, each point with either
-/// sign of x: 0 (order 4), 1 (order 1), p - 1 (order 2), and the two of order 8. The same list
-/// as libsodium's `ge25519_has_small_order`; a test checks it against `VerifyingKey::is_weak`.
-const SMALL_ORDER_Y: [[u8; 32]; 5] = [
-    [0; 32],
-    {
-        let mut one = [0; 32];
-        one[0] = 1;
-        one
-    },
-    {
-        let mut minus_one = [0xff; 32];
-        minus_one[0] = 0xec;
-        minus_one[31] = 0x7f;
-        minus_one
-    },
-    [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
-        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
-        0xfc, 0x05,
-    ],
-    [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-        0x03, 0x7a,
-    ],
-];
-
-/// Whether a canonical point encoding is of a point of small order.
-fn has_small_order(encoding: &[u8; 32]) -> bool {
-    let mut y = *encoding;
-    y[31] &= 0x7f;
-    SMALL_ORDER_Y.contains(&y)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use curve25519_dalek::edwards::EdwardsPoint;
+    use curve25519_dalek::scalar::Scalar;
+    use curve25519_dalek::traits::IsIdentity;
 
     /// RFC 8032, section 7.1, TEST 1: secret key.
     const RFC8032_SECRET: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -322,24 +276,10 @@ mod tests {
     ) {
         assert_eq!(verify(public_key, signature, body), expected);
         let batch = verify_batch(&[(public_key, signature, body)]);
-        let expected_batch = match expected {
-            Ok(()) => Ok(()),
-            Err(EnvelopeError::SignatureInvalid) => {
-                assert!(
-                    matches!(
-                        batch,
-                        Err(EnvelopeError::BatchInvalid)
-                            | Err(EnvelopeError::BatchItem { index: 0, .. })
-                    ),
-                    "batch of one accepted what verify refuses: {batch:?}"
-                );
-                return;
-            }
-            Err(error) => Err(EnvelopeError::BatchItem {
-                index: 0,
-                error: Box::new(error),
-            }),
-        };
+        let expected_batch = expected.map_err(|error| EnvelopeError::BatchItem {
+            index: 0,
+            error: Box::new(error),
+        });
         assert_eq!(batch, expected_batch);
     }
 
@@ -460,7 +400,7 @@ mod tests {
     }
 
     /// The identity point as key and as `R`, with `s = 0`, satisfies the batch equation for
-    /// every message; `verify_strict` refuses the small-order key, and so must the batch.
+    /// every message; `verify_strict` refuses the small-order key, and so does the batch.
     #[test]
     fn batch_refuses_what_strict_verification_refuses() {
         let mut identity = [0u8; PUBLIC_KEY_LEN];
@@ -482,7 +422,7 @@ mod tests {
             body,
             Err(EnvelopeError::SignatureInvalid),
         );
-        // A small-order R under a sound key is refused before the equation too.
+        // A small-order R under a sound key is refused too.
         let mut small_r = sign(&key(1), body);
         small_r[..32].copy_from_slice(&identity);
         check(
@@ -493,67 +433,162 @@ mod tests {
         );
     }
 
+    /// Signs `message` with the secret scalar `a` and the nonce `r`, but with `r_point` as `R`
+    /// and `public_key` as `A`: how a forger builds signatures with torsion components.
+    fn raw_sign(
+        a: Scalar,
+        public_key: &[u8; 32],
+        r: Scalar,
+        r_point: EdwardsPoint,
+        message: &[u8],
+    ) -> [u8; SIGNATURE_LEN] {
+        use sha2::{Digest, Sha512};
+        let r_bytes = r_point.compress().0;
+        let mut hasher = Sha512::new();
+        hasher.update(r_bytes);
+        hasher.update(public_key);
+        hasher.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&hasher.finalize().into());
+        let s = r + k * a;
+        let mut signature = [0u8; SIGNATURE_LEN];
+        signature[..32].copy_from_slice(&r_bytes);
+        signature[32..].copy_from_slice(s.as_bytes());
+        signature
+    }
+
+    /// A point of order 8: the torsion component a forger adds.
+    fn torsion_of_order_8() -> EdwardsPoint {
+        let point = curve25519_dalek::constants::EIGHT_TORSION[1];
+        let times_4 = point + point + point + point;
+        assert!(!times_4.is_identity() && point.mul_by_cofactor().is_identity());
+        point
+    }
+
+    /// `R' = [r]B + T`, with `T` of order 8 and `S = r + k a` over that `R'`: the single
+    /// cofactorless equation fails (`[S]B - [k]A = R' - T`), so `verify_strict`, libsodium and
+    /// the client refuse it, but the library's batch equation accepts it whenever the batch's
+    /// coefficient is a multiple of 8. The coefficient is derived from the signed data, so
+    /// trying bodies finds such a signature; the ledger once let these into its log.
     #[test]
-    fn canonical_y_is_below_the_field_prime() {
-        let encoding = |low: u8, top: u8| {
-            let mut bytes = [0xff; 32];
-            bytes[0] = low;
-            bytes[31] = top;
-            bytes
-        };
-        assert!(is_canonical_y(&encoding(0xec, 0x7f)), "p - 1");
-        assert!(!is_canonical_y(&encoding(0xed, 0x7f)), "p");
-        assert!(!is_canonical_y(&encoding(0xff, 0x7f)), "2^255 - 1");
+    fn mixed_order_r_accepted_by_the_batch_equation_is_refused() {
+        let a = Scalar::from_bytes_mod_order([7; 32]);
+        let public_key = EdwardsPoint::mul_base(&a).compress().0;
+        let key = VerifyingKey::from_bytes(&public_key).expect("a point");
+        let r = Scalar::from_bytes_mod_order([9; 32]);
+        let r_point = EdwardsPoint::mul_base(&r) + torsion_of_order_8();
+        let found = (0..256u32).find_map(|attempt| {
+            let body = format!("mixed-order R, attempt {attempt}").into_bytes();
+            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(&body));
+            let raw = ed25519_dalek::verify_batch(
+                &[signing_bytes(&body).as_slice()],
+                &[Signature::from_bytes(&signature)],
+                &[key],
+            );
+            raw.is_ok().then_some((body, signature))
+        });
+        let (body, signature) = found.expect("one coefficient in 8 is a multiple of 8");
+        let signature_parsed = Signature::from_bytes(&signature);
         assert!(
-            !is_canonical_y(&encoding(0xf0, 0xff)),
-            "p + 3, sign bit set"
+            key.verify_strict(&signing_bytes(&body), &signature_parsed)
+                .is_err()
         );
+        let r = CompressedEdwardsY(signature[..32].try_into().expect("32 bytes"));
+        let r_decoded = r.decompress().expect("R is a point");
         assert!(
-            is_canonical_y(&encoding(0xff, 0x7e)),
-            "below p in the top byte"
+            !r_decoded.is_small_order() && r_decoded.compress() == r,
+            "R is neither small-order nor non-canonical: only its torsion gives it away"
         );
-        assert!(is_canonical_y(&[0; 32]));
+        check(
+            &public_key,
+            &signature,
+            &body,
+            Err(EnvelopeError::SignatureInvalid),
+        );
+        // In a batch among honest signatures too.
+        let mut owned = signed_items(5);
+        owned[3] = (public_key, signature, body);
+        assert_eq!(
+            verify_batch(&as_items(&owned)),
+            Err(EnvelopeError::BatchItem {
+                index: 3,
+                error: Box::new(EnvelopeError::SignatureInvalid)
+            })
+        );
+    }
+
+    /// A key `A' = [a]B + T`, with `T` of order 8, signs events that `verify_strict` accepts
+    /// whenever `k` is a multiple of 8 (`[k]T` vanishes), which a cofactored verifier or a batch
+    /// equation judges otherwise. No honest key looks like this: registration refuses it.
+    #[test]
+    fn mixed_order_key_is_refused_at_registration() {
+        let a = Scalar::from_bytes_mod_order([5; 32]);
+        let public_key = (EdwardsPoint::mul_base(&a) + torsion_of_order_8())
+            .compress()
+            .0;
+        let key = VerifyingKey::from_bytes(&public_key).expect("a point");
+        let r = Scalar::from_bytes_mod_order([6; 32]);
+        let r_point = EdwardsPoint::mul_base(&r);
+        let accepted = (0..256u32).any(|attempt| {
+            let body = format!("mixed-order key, attempt {attempt}").into_bytes();
+            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(&body));
+            verify(&public_key, &signature, &body).is_ok()
+        });
+        assert!(accepted, "one k in 8 is a multiple of 8");
+        assert!(!key.to_edwards().is_small_order());
+        assert_eq!(
+            check_public_key(&public_key),
+            Err(EnvelopeError::PublicKeyWeak)
+        );
     }
 
     #[test]
-    fn small_order_list_is_exactly_the_weak_points() {
-        let mut weak_points = Vec::new();
-        for y in SMALL_ORDER_Y {
-            for sign in [0, 0x80] {
-                let mut encoding = y;
-                encoding[31] |= sign;
-                assert!(has_small_order(&encoding));
-                if let Ok(point) = VerifyingKey::from_bytes(&encoding) {
-                    assert!(point.is_weak(), "{}", hex::encode(encoding));
-                    weak_points.push(point.to_edwards().compress().to_bytes());
-                }
-            }
+    fn registered_keys_are_prime_order_points() {
+        #[track_caller]
+        fn check_key(public_key: [u8; 32], expected: Result<(), EnvelopeError>) {
+            assert_eq!(
+                check_public_key(&public_key),
+                expected,
+                "{}",
+                hex::encode(public_key)
+            );
         }
-        weak_points.sort_unstable();
-        weak_points.dedup();
-        // Ed25519's torsion subgroup has exactly 8 points: the list misses none of them.
-        assert_eq!(weak_points.len(), 8);
-        for seed in 0..64 {
-            let signature = sign(&key(seed), b"body");
-            let r: [u8; 32] = signature[..32].try_into().expect("32 bytes");
-            assert!(!has_small_order(&r) && is_canonical_y(&r));
+        for seed in 0..16 {
+            check_key(public(&key(seed)), Ok(()));
         }
+        for torsion in curve25519_dalek::constants::EIGHT_TORSION {
+            check_key(torsion.compress().0, Err(EnvelopeError::PublicKeyWeak));
+        }
+        let honest = EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order([3; 32]));
+        check_key(
+            (honest + torsion_of_order_8()).compress().0,
+            Err(EnvelopeError::PublicKeyWeak),
+        );
+        // y = 2 is on no point; y = p + 3 encodes the point with y = 3, non-canonically.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        check_key(not_a_point, Err(EnvelopeError::PublicKeyInvalid));
+        let mut p_plus_3 = [0xff; 32];
+        p_plus_3[0] = 0xf0;
+        p_plus_3[31] = 0x7f;
+        check_key(p_plus_3, Err(EnvelopeError::PublicKeyWeak));
     }
 
-    /// y = 3 is on the curve, so y = p + 3 decodes to the same point: only the encoding is
-    /// wrong, and strict verification refuses it.
+    /// y = 3 is on the curve, so y = p + 3 decodes to the same point: only the encoding of `R`
+    /// is wrong, and strict verification refuses it.
     #[test]
-    fn non_canonical_r_is_refused_before_the_batch_equation() {
+    fn non_canonical_r_is_refused() {
         let signer = key(4);
         let mut signature = sign(&signer, b"body");
-        let canonical = check_strict(&signer.verifying_key(), &Signature::from_bytes(&signature));
-        assert_eq!(canonical, Ok(()));
         let mut p_plus_3 = [0xff; 32];
         p_plus_3[0] = 0xf0;
         p_plus_3[31] = 0x7f;
         signature[..32].copy_from_slice(&p_plus_3);
-        let refused = check_strict(&signer.verifying_key(), &Signature::from_bytes(&signature));
-        assert_eq!(refused, Err(EnvelopeError::SignatureInvalid));
+        check(
+            &public(&signer),
+            &signature,
+            b"body",
+            Err(EnvelopeError::SignatureInvalid),
+        );
     }
 
     fn signed_items(count: usize) -> Vec<([u8; PUBLIC_KEY_LEN], [u8; SIGNATURE_LEN], Vec<u8>)> {
@@ -577,19 +612,19 @@ mod tests {
 
     #[test]
     fn batch_finds_the_bad_signature() {
+        let refused = |index| {
+            Err(EnvelopeError::BatchItem {
+                index,
+                error: Box::new(EnvelopeError::SignatureInvalid),
+            })
+        };
         assert_eq!(verify_batch(&[]), Ok(()));
-        assert_eq!(first_invalid(&[]), None);
         let mut owned = signed_items(64);
         assert_eq!(verify_batch(&as_items(&owned)), Ok(()));
-        assert_eq!(first_invalid(&as_items(&owned)), None);
         owned[37].2.push(b'!');
-        assert_eq!(
-            verify_batch(&as_items(&owned)),
-            Err(EnvelopeError::BatchInvalid)
-        );
-        assert_eq!(first_invalid(&as_items(&owned)), Some(37));
+        assert_eq!(verify_batch(&as_items(&owned)), refused(37));
         owned[5].1[0] ^= 1;
-        assert_eq!(first_invalid(&as_items(&owned)), Some(5));
+        assert_eq!(verify_batch(&as_items(&owned)), refused(5));
     }
 
     #[test]
@@ -602,7 +637,6 @@ mod tests {
             error: Box::new(EnvelopeError::PublicKeyLength { len: 31 }),
         };
         assert_eq!(verify_batch(&items), Err(expected));
-        assert_eq!(first_invalid(&items), Some(2));
         let owned = signed_items(BATCH_LEN_MAX + 1);
         let items = as_items(&owned);
         assert_eq!(verify_batch(&items[..BATCH_LEN_MAX]), Ok(()));

@@ -208,7 +208,8 @@ impl Ledger {
     }
 }
 
-/// The stateless checks: limits, decoding, signatures (batch-verified).
+/// The stateless checks: limits, decoding, signatures (each verified strictly, as the client
+/// and the auditor verify them).
 pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, LedgerError> {
     if events.is_empty() {
         return Err(LedgerError::InvalidArgument {
@@ -236,8 +237,13 @@ pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, L
         .iter()
         .map(|c| (&c.public_key[..], &c.signature[..], &c.body[..]))
         .collect();
-    if envelope::verify_batch(&items).is_err() {
-        let position = envelope::first_invalid(&items).unwrap_or(0);
+    // Every item passed check_shape, so the only refusal left is a signature that does not
+    // verify: the same definition the client and the auditor apply to what the log serves.
+    if let Err(error) = envelope::verify_batch(&items) {
+        let position = match error {
+            envelope::EnvelopeError::BatchItem { index, .. } => index,
+            _ => 0,
+        };
         return Err(LedgerError::BadSignature {
             message: format!(
                 "event {position}: the signature does not verify for this body and key"

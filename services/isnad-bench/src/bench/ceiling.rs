@@ -17,8 +17,8 @@ pub const CEILING_MESSAGE_LEN: usize = 300;
 pub struct Ceiling {
     /// `ed25519_dalek::verify_batch`, batches of [`CEILING_BATCH_LEN`]: the ceiling.
     pub batch_verify_per_s: f64,
-    /// The same batches through `isnad_core::envelope::verify_batch`, which adds the strict
-    /// per-key and per-signature checks the ledger makes: what capture really pays.
+    /// The same signatures through `isnad_core::envelope::verify_batch`, which verifies each
+    /// one strictly, as the ledger does: what capture really pays.
     pub envelope_batch_verify_per_s: f64,
     /// Threads used: one per core.
     pub threads: usize,
