@@ -59,8 +59,14 @@ pub const ORIGIN: &str = "test.isnad.ma/log";
 
 impl DataDir {
     /// Runs `isnad-server init` on a new temporary directory, with the regulator of
-    /// `isnad_core::testkit::Scenario` as the trust root.
+    /// `isnad_core::testkit::Scenario` as the trust root, for a log of origin [`ORIGIN`].
     pub fn init() -> DataDir {
+        DataDir::init_with_origin(ORIGIN)
+    }
+
+    /// [`DataDir::init`] for a log of another origin, as another deployment that trusts the
+    /// same regulator key.
+    pub fn init_with_origin(origin: &str) -> DataDir {
         let dir = tempfile::tempdir().expect("temp dir");
         let regulator = isnad_core::testkit::Scenario::bare().regulator;
         let sites = [regulator.site.to_string(), regulator.other_site.to_string()];
@@ -71,7 +77,7 @@ impl DataDir {
             .args([
                 "init",
                 "--origin",
-                ORIGIN,
+                origin,
                 "--regulator-party",
                 &regulator_party,
                 "--regulator-key",
@@ -228,7 +234,7 @@ pub async fn mirror(
             .iter()
             .find(|k| k.verifying_key().to_bytes() == signer.0)
             .expect("the scenario's signer is among the keys");
-        let signed = isnad_client::sign::sign_event(key, event);
+        let signed = isnad_client::sign::sign_event(key, ORIGIN, event);
         let response = capture
             .capture(pb::CaptureRequest {
                 events: vec![signed],

@@ -58,7 +58,7 @@ async fn acknowledged_events_survive_sigkill() {
                     event.id.0[2..6].copy_from_slice(&n.to_be_bytes());
                     match capture
                         .capture(pb::CaptureRequest {
-                            events: vec![sign_event(&key, &event)],
+                            events: vec![sign_event(&key, isnad_tests::ORIGIN, &event)],
                         })
                         .await
                     {

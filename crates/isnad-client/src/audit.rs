@@ -264,7 +264,7 @@ impl Auditor {
             }
             (_, HistoryKind::Event(event)) => {
                 self.events += 1;
-                if let Err(problem) = check_signature(entry) {
+                if let Err(problem) = check_signature(self.trust.origin(), entry) {
                     return Ok(Err(problem));
                 }
                 let signer = decoded.signer.unwrap_or(PublicKey([0; 32]));
@@ -286,7 +286,8 @@ impl Auditor {
     }
 }
 
-fn check_signature(entry: &[u8]) -> Result<(), Problem> {
+/// Verifies an event entry's signature for the pinned log's origin.
+fn check_signature(origin: &str, entry: &[u8]) -> Result<(), Problem> {
     let decoded = envelope::decode_entry(entry).map_err(|e| Problem::Malformed(e.to_string()))?;
     match decoded.kind {
         EntryKind::Genesis { .. } => Ok(()),
@@ -294,7 +295,7 @@ fn check_signature(entry: &[u8]) -> Result<(), Problem> {
             public_key,
             signature,
             body,
-        } => envelope::verify(&public_key, &signature, body).map_err(Problem::Signature),
+        } => envelope::verify(origin, &public_key, &signature, body).map_err(Problem::Signature),
     }
 }
 

@@ -92,7 +92,7 @@ impl TestLog {
                     .find(|key| key.verifying_key().to_bytes() == signer.0)
                     .expect("the scenario signs with its actors' keys");
                 let body = isnad_proto::encode_event_body(event);
-                let signature = envelope::sign(key, &body);
+                let signature = envelope::sign(key, &self.scenario.genesis.origin, &body);
                 envelope::encode_event_entry(entry.recorded_unix_ms, &signer.0, &signature, &body)
             }
         }

@@ -326,13 +326,18 @@ fn proven_entry(
         &checkpoint.root,
     )
     .map_err(|error| VerifyError::Inclusion { list, index, error })?;
-    check_event_signature(index, &proven.entry)?;
+    check_event_signature(&checkpoint.origin, index, &proven.entry)?;
     isnad_proto::convert::decode_history_entry(index, &proven.entry)
         .map_err(|error| VerifyError::Entry { index, error })
 }
 
-/// Verifies the signature of an event entry; genesis carries none.
-pub(crate) fn check_event_signature(index: u64, entry: &[u8]) -> Result<(), VerifyError> {
+/// Verifies the signature of an event entry for the log named `origin` (the pinned log's, which
+/// the checkpoint was checked against); genesis carries none.
+pub(crate) fn check_event_signature(
+    origin: &str,
+    index: u64,
+    entry: &[u8],
+) -> Result<(), VerifyError> {
     let decoded = envelope::decode_entry(entry).map_err(|error| VerifyError::Entry {
         index,
         error: ConvertError::Decode {
@@ -346,7 +351,7 @@ pub(crate) fn check_event_signature(index: u64, entry: &[u8]) -> Result<(), Veri
             public_key,
             signature,
             body,
-        } => envelope::verify(&public_key, &signature, body)
+        } => envelope::verify(origin, &public_key, &signature, body)
             .map_err(|error| VerifyError::EventSignature { index, error }),
     }
 }

@@ -6,12 +6,17 @@
 //! Ed25519, no prehash), the bytes
 //!
 //! ```text
-//! "isnad/v1/event" || 0x00 || body
+//! "isnad/v1/event" || 0x00 || origin || 0x00 || body
 //! ```
 //!
 //! The prefix ([`SIGNING_CONTEXT`]) keeps an event signature from ever being valid as any other
-//! message the same key signs. The body is signed and stored exactly as sent: nothing is
-//! re-encoded, so any protobuf library in any language can produce a valid event.
+//! message the same key signs. The origin is the log's, as its genesis entry and every checkpoint
+//! name it (for example `isnad.sante.gov.ma/log`), in UTF-8: an event signed for one log is
+//! refused by every other, so events do not replay between a test log and a production log that
+//! share a regulator key. An origin never holds a 0x00 byte (the server's `init` refuses one),
+//! so the origin and the body cannot be shifted into each other. The body is signed and stored
+//! exactly as sent: nothing is re-encoded, so any protobuf library in any language can produce
+//! a valid event.
 //!
 //! # One definition of a valid signature
 //!
@@ -135,36 +140,44 @@ pub enum EnvelopeError {
     },
 }
 
-/// The bytes an event signature covers: [`SIGNING_CONTEXT`] followed by the body.
-pub fn signing_bytes(body: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(SIGNING_CONTEXT.len() + body.len());
+/// The bytes an event signature covers on the log named `origin`: [`SIGNING_CONTEXT`], the
+/// origin, a 0x00 byte, then the body.
+pub fn signing_bytes(origin: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(SIGNING_CONTEXT.len() + origin.len() + 1 + body.len());
     bytes.extend_from_slice(SIGNING_CONTEXT);
+    bytes.extend_from_slice(origin.as_bytes());
+    bytes.push(0);
     bytes.extend_from_slice(body);
     bytes
 }
 
-/// Signs an event body. A body longer than [`BODY_LEN_MAX`] gets a signature that [`verify`]
-/// will refuse; callers check the length first.
-pub fn sign(key: &SigningKey, body: &[u8]) -> [u8; SIGNATURE_LEN] {
-    key.sign(&signing_bytes(body)).to_bytes()
+/// Signs an event body for the log named `origin`. A body longer than [`BODY_LEN_MAX`] gets a
+/// signature that [`verify`] will refuse; callers check the length first.
+pub fn sign(key: &SigningKey, origin: &str, body: &[u8]) -> [u8; SIGNATURE_LEN] {
+    key.sign(&signing_bytes(origin, body)).to_bytes()
 }
 
-/// Verifies an event signature: the one definition of a valid signature (see the module
-/// documentation). Lengths are checked before any curve arithmetic.
-pub fn verify(public_key: &[u8], signature: &[u8], body: &[u8]) -> Result<(), EnvelopeError> {
+/// Verifies an event signature for the log named `origin`: the one definition of a valid
+/// signature (see the module documentation). Lengths are checked before any curve arithmetic.
+pub fn verify(
+    origin: &str,
+    public_key: &[u8],
+    signature: &[u8],
+    body: &[u8],
+) -> Result<(), EnvelopeError> {
     let (key, signature) = parse(public_key, signature, body)?;
-    key.verify_strict(&signing_bytes(body), &signature)
+    key.verify_strict(&signing_bytes(origin, body), &signature)
         .map_err(|_| EnvelopeError::SignatureInvalid)
 }
 
 /// Verifies every item with [`verify`], so it accepts exactly what [`verify`] accepts, and
 /// names the first item refused.
-pub fn verify_batch(items: &[(&[u8], &[u8], &[u8])]) -> Result<(), EnvelopeError> {
+pub fn verify_batch(origin: &str, items: &[(&[u8], &[u8], &[u8])]) -> Result<(), EnvelopeError> {
     if items.len() > BATCH_LEN_MAX {
         return Err(EnvelopeError::BatchTooLarge { len: items.len() });
     }
     for (index, (public_key, signature, body)) in items.iter().enumerate() {
-        verify(public_key, signature, body).map_err(|error| EnvelopeError::BatchItem {
+        verify(origin, public_key, signature, body).map_err(|error| EnvelopeError::BatchItem {
             index,
             error: Box::new(error),
         })?;
@@ -217,6 +230,9 @@ mod tests {
     use curve25519_dalek::scalar::Scalar;
     use curve25519_dalek::traits::IsIdentity;
 
+    /// The origin of the log the tests sign for.
+    const ORIGIN: &str = "test.isnad.ma/log";
+
     /// RFC 8032, section 7.1, TEST 1: secret key.
     const RFC8032_SECRET: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 
@@ -256,15 +272,15 @@ mod tests {
         let key = SigningKey::from_bytes(&secret);
         let body = b"\x0a\x10worked-example-0";
         assert_eq!(
-            signing_bytes(body),
-            b"isnad/v1/event\x00\x0a\x10worked-example-0"
+            signing_bytes(ORIGIN, body),
+            b"isnad/v1/event\x00test.isnad.ma/log\x00\x0a\x10worked-example-0"
         );
-        let signature = sign(&key, body);
+        let signature = sign(&key, ORIGIN, body);
         assert_eq!(
             hex::encode(signature),
-            "4c87e3e587de686bd0eba9b9693f9226da4fdc453e3d5617144fa1673dd34e404a5114982d6ad0ac29da88c5f219d13026211d9ce6d293856520c007fe468306"
+            "be47cc6a0a4ae6a7e0714fc660bd3afa7137e8c7e2ea42e588b36c1c844ce6a69876de379440a719dae8b103aa114b1c1c86dfd17f620d3ee15f21505de43000"
         );
-        assert_eq!(verify(&public(&key), &signature, body), Ok(()));
+        assert_eq!(verify(ORIGIN, &public(&key), &signature, body), Ok(()));
     }
 
     #[track_caller]
@@ -274,8 +290,8 @@ mod tests {
         body: &[u8],
         expected: Result<(), EnvelopeError>,
     ) {
-        assert_eq!(verify(public_key, signature, body), expected);
-        let batch = verify_batch(&[(public_key, signature, body)]);
+        assert_eq!(verify(ORIGIN, public_key, signature, body), expected);
+        let batch = verify_batch(ORIGIN, &[(public_key, signature, body)]);
         let expected_batch = expected.map_err(|error| EnvelopeError::BatchItem {
             index: 0,
             error: Box::new(error),
@@ -287,7 +303,7 @@ mod tests {
     fn verify_accepts_good_and_refuses_malformed() {
         let signer = key(7);
         let body = b"body bytes";
-        let signature = sign(&signer, body);
+        let signature = sign(&signer, ORIGIN, body);
         let public_key = public(&signer);
         check(&public_key, &signature, body, Ok(()));
         check(
@@ -349,15 +365,55 @@ mod tests {
             body,
             Err(EnvelopeError::SignatureInvalid),
         );
+        // Nor is one over the context without the origin, the format before origins were bound.
+        let mut unbound = SIGNING_CONTEXT.to_vec();
+        unbound.extend_from_slice(body);
+        check(
+            &public_key,
+            &signer.sign(&unbound).to_bytes(),
+            body,
+            Err(EnvelopeError::SignatureInvalid),
+        );
+    }
+
+    /// An event signed for one log is refused by every other log, however close its origin.
+    #[test]
+    fn a_signature_is_bound_to_the_origin() {
+        let signer = key(11);
+        let body = b"\x0a\x05hello";
+        let signature = sign(&signer, ORIGIN, body);
+        assert_eq!(verify(ORIGIN, &public(&signer), &signature, body), Ok(()));
+        for other in [
+            "isnad.sante.gov.ma/log",
+            "test.isnad.ma/lo",
+            "test.isnad.ma/log2",
+            "",
+        ] {
+            assert_eq!(
+                verify(other, &public(&signer), &signature, body),
+                Err(EnvelopeError::SignatureInvalid),
+                "{other:?}"
+            );
+            let items = [(&public(&signer)[..], &signature[..], &body[..])];
+            assert!(verify_batch(other, &items).is_err(), "{other:?}");
+        }
+        // Moving the first body byte into the origin changes the signed bytes.
+        let shifted = sign(&signer, "test.isnad.ma/log\x0a", b"\x05hello");
+        assert_ne!(shifted, signature);
     }
 
     #[test]
     fn body_length_limit() {
         let signer = key(9);
         let longest = vec![0x5a; BODY_LEN_MAX];
-        check(&public(&signer), &sign(&signer, &longest), &longest, Ok(()));
+        check(
+            &public(&signer),
+            &sign(&signer, ORIGIN, &longest),
+            &longest,
+            Ok(()),
+        );
         let too_long = vec![0x5a; BODY_LEN_MAX + 1];
-        let signature = sign(&signer, &too_long);
+        let signature = sign(&signer, ORIGIN, &too_long);
         check(
             &public(&signer),
             &signature,
@@ -373,7 +429,7 @@ mod tests {
         let signer = key(3);
         let body = b"\x0a\x05hello\x12\x03abc".to_vec();
         let public_key = public(&signer);
-        let signature = sign(&signer, &body);
+        let signature = sign(&signer, ORIGIN, &body);
         let flip = |bytes: &[u8], bit: usize| {
             let mut flipped = bytes.to_vec();
             flipped[bit / 8] ^= 1 << (bit % 8);
@@ -381,19 +437,19 @@ mod tests {
         };
         for bit in 0..body.len() * 8 {
             assert!(
-                verify(&public_key, &signature, &flip(&body, bit)).is_err(),
+                verify(ORIGIN, &public_key, &signature, &flip(&body, bit)).is_err(),
                 "body bit {bit}"
             );
         }
         for bit in 0..SIGNATURE_LEN * 8 {
             assert!(
-                verify(&public_key, &flip(&signature, bit), &body).is_err(),
+                verify(ORIGIN, &public_key, &flip(&signature, bit), &body).is_err(),
                 "signature bit {bit}"
             );
         }
         for bit in 0..PUBLIC_KEY_LEN * 8 {
             assert!(
-                verify(&flip(&public_key, bit), &signature, &body).is_err(),
+                verify(ORIGIN, &flip(&public_key, bit), &signature, &body).is_err(),
                 "key bit {bit}"
             );
         }
@@ -408,7 +464,7 @@ mod tests {
         let mut signature = [0u8; SIGNATURE_LEN];
         signature[..32].copy_from_slice(&identity);
         let body = b"anything";
-        let message = signing_bytes(body);
+        let message = signing_bytes(ORIGIN, body);
         let weak = VerifyingKey::from_bytes(&identity).expect("the identity is a point");
         let raw =
             ed25519_dalek::verify_batch(&[&message], &[Signature::from_bytes(&signature)], &[weak]);
@@ -423,7 +479,7 @@ mod tests {
             Err(EnvelopeError::SignatureInvalid),
         );
         // A small-order R under a sound key is refused too.
-        let mut small_r = sign(&key(1), body);
+        let mut small_r = sign(&key(1), ORIGIN, body);
         small_r[..32].copy_from_slice(&identity);
         check(
             &public(&key(1)),
@@ -478,9 +534,9 @@ mod tests {
         let r_point = EdwardsPoint::mul_base(&r) + torsion_of_order_8();
         let found = (0..256u32).find_map(|attempt| {
             let body = format!("mixed-order R, attempt {attempt}").into_bytes();
-            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(&body));
+            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(ORIGIN, &body));
             let raw = ed25519_dalek::verify_batch(
-                &[signing_bytes(&body).as_slice()],
+                &[signing_bytes(ORIGIN, &body).as_slice()],
                 &[Signature::from_bytes(&signature)],
                 &[key],
             );
@@ -489,7 +545,7 @@ mod tests {
         let (body, signature) = found.expect("one coefficient in 8 is a multiple of 8");
         let signature_parsed = Signature::from_bytes(&signature);
         assert!(
-            key.verify_strict(&signing_bytes(&body), &signature_parsed)
+            key.verify_strict(&signing_bytes(ORIGIN, &body), &signature_parsed)
                 .is_err()
         );
         let r = CompressedEdwardsY(signature[..32].try_into().expect("32 bytes"));
@@ -508,7 +564,7 @@ mod tests {
         let mut owned = signed_items(5);
         owned[3] = (public_key, signature, body);
         assert_eq!(
-            verify_batch(&as_items(&owned)),
+            verify_batch(ORIGIN, &as_items(&owned)),
             Err(EnvelopeError::BatchItem {
                 index: 3,
                 error: Box::new(EnvelopeError::SignatureInvalid)
@@ -530,8 +586,8 @@ mod tests {
         let r_point = EdwardsPoint::mul_base(&r);
         let accepted = (0..256u32).any(|attempt| {
             let body = format!("mixed-order key, attempt {attempt}").into_bytes();
-            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(&body));
-            verify(&public_key, &signature, &body).is_ok()
+            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(ORIGIN, &body));
+            verify(ORIGIN, &public_key, &signature, &body).is_ok()
         });
         assert!(accepted, "one k in 8 is a multiple of 8");
         assert!(!key.to_edwards().is_small_order());
@@ -578,7 +634,7 @@ mod tests {
     #[test]
     fn non_canonical_r_is_refused() {
         let signer = key(4);
-        let mut signature = sign(&signer, b"body");
+        let mut signature = sign(&signer, ORIGIN, b"body");
         let mut p_plus_3 = [0xff; 32];
         p_plus_3[0] = 0xf0;
         p_plus_3[31] = 0x7f;
@@ -596,7 +652,7 @@ mod tests {
             .map(|index| {
                 let signer = key(u8::try_from(index % 256).expect("below 256"));
                 let body = format!("event body number {index}").into_bytes();
-                (public(&signer), sign(&signer, &body), body)
+                (public(&signer), sign(&signer, ORIGIN, &body), body)
             })
             .collect()
     }
@@ -618,13 +674,13 @@ mod tests {
                 error: Box::new(EnvelopeError::SignatureInvalid),
             })
         };
-        assert_eq!(verify_batch(&[]), Ok(()));
+        assert_eq!(verify_batch(ORIGIN, &[]), Ok(()));
         let mut owned = signed_items(64);
-        assert_eq!(verify_batch(&as_items(&owned)), Ok(()));
+        assert_eq!(verify_batch(ORIGIN, &as_items(&owned)), Ok(()));
         owned[37].2.push(b'!');
-        assert_eq!(verify_batch(&as_items(&owned)), refused(37));
+        assert_eq!(verify_batch(ORIGIN, &as_items(&owned)), refused(37));
         owned[5].1[0] ^= 1;
-        assert_eq!(verify_batch(&as_items(&owned)), refused(5));
+        assert_eq!(verify_batch(ORIGIN, &as_items(&owned)), refused(5));
     }
 
     #[test]
@@ -636,12 +692,12 @@ mod tests {
             index: 2,
             error: Box::new(EnvelopeError::PublicKeyLength { len: 31 }),
         };
-        assert_eq!(verify_batch(&items), Err(expected));
+        assert_eq!(verify_batch(ORIGIN, &items), Err(expected));
         let owned = signed_items(BATCH_LEN_MAX + 1);
         let items = as_items(&owned);
-        assert_eq!(verify_batch(&items[..BATCH_LEN_MAX]), Ok(()));
+        assert_eq!(verify_batch(ORIGIN, &items[..BATCH_LEN_MAX]), Ok(()));
         assert_eq!(
-            verify_batch(&items),
+            verify_batch(ORIGIN, &items),
             Err(EnvelopeError::BatchTooLarge {
                 len: BATCH_LEN_MAX + 1
             })

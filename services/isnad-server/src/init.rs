@@ -63,8 +63,10 @@ pub fn init(options: &InitOptions) -> anyhow::Result<InitOutcome> {
     anyhow::ensure!(
         !options.origin.contains('\n')
             && !options.origin.contains('+')
-            && !options.origin.contains(' '),
-        "the origin must be one line without '+' or spaces (it names the log's key)"
+            && !options.origin.contains(' ')
+            && !options.origin.contains('\0'),
+        "the origin must be one line without '+', spaces or NUL (it names the log's key, and \
+         event signatures end it with a NUL byte)"
     );
     anyhow::ensure!(
         !options.regulator_keys.is_empty(),
@@ -203,6 +205,16 @@ mod tests {
                 hex::encode(identity)
             )
         );
+        assert!(!options.data_dir.exists(), "nothing is written");
+    }
+
+    #[test]
+    fn an_origin_with_a_nul_byte_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut options = options(dir.path());
+        options.origin = "isnad.example/log\0x".into();
+        let error = init(&options).expect_err("a NUL byte would end the origin early");
+        assert!(error.to_string().contains("NUL"), "{error}");
         assert!(!options.data_dir.exists(), "nothing is written");
     }
 

@@ -50,7 +50,7 @@ pub enum EntryKind<'a> {
     Event {
         /// The signer's Ed25519 public key.
         public_key: [u8; PUBLIC_KEY_LEN],
-        /// The signature over [`signing_bytes`] of the body.
+        /// The signature over [`signing_bytes`](super::signing_bytes) of the log's origin and the body.
         signature: [u8; SIGNATURE_LEN],
         /// The signed `EventBody` bytes.
         body: &'a [u8],

@@ -271,7 +271,7 @@ mod tests {
     use isnad_core::scan::parse_scan;
 
     fn plan(units_total: u32) -> Plan {
-        let circuit = Circuit::generate().expect("randomness");
+        let circuit = Circuit::generate(crate::embedded::ORIGIN).expect("randomness");
         Plan::new(&circuit, units_total, crate::circuit::now_unix_ms())
     }
 
