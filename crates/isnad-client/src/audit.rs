@@ -396,6 +396,19 @@ mod tests {
     }
 
     #[test]
+    fn events_signed_for_another_log_are_found() {
+        let log = TestLog::signed_for(scenario(), "isnad.sante.gov.ma/log");
+        let auditor = audit(&log, 1);
+        let first = auditor.findings().first().expect("findings");
+        assert_eq!(first.index, 1, "the first event");
+        assert!(matches!(
+            first.problem,
+            Problem::Signature(EnvelopeError::SignatureInvalid)
+        ));
+        assert!(audit(&TestLog::new(scenario()), 1).findings().is_empty());
+    }
+
+    #[test]
     fn checkpoints_of_other_entries_are_refused() {
         let log = TestLog::new(scenario());
         let other = TestLog::new(scenario_of(["S3", "S4"]));

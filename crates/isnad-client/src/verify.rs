@@ -762,6 +762,23 @@ mod tests {
     }
 
     #[test]
+    fn events_signed_for_another_log_are_refused() {
+        let (honest, label) = delivered();
+        let log = TestLog::signed_for(honest.scenario, "isnad.sante.gov.ma/log");
+        let error = ask(&log, &label, None, 1).expect_err("refused");
+        assert!(
+            matches!(
+                error,
+                VerifyError::EventSignature {
+                    error: EnvelopeError::SignatureInvalid,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn another_regulator_or_log_key_is_refused() {
         let (log, label) = delivered();
         let question = log.question(&label, None, 1);
