@@ -71,6 +71,12 @@ impl DataDir {
     /// Runs `isnad-server init` on a new temporary directory, with the regulator of
     /// `isnad_testkit::Scenario` as the trust root.
     pub fn init() -> DataDir {
+        DataDir::init_with_origin(ORIGIN)
+    }
+
+    /// [`DataDir::init`] for a log of another origin, as another deployment that trusts the
+    /// same regulator key.
+    pub fn init_with_origin(origin: &str) -> DataDir {
         let dir = tempfile::tempdir().expect("temp dir");
         let regulator = isnad_testkit::Scenario::bare().regulator;
         let sites = [regulator.site.to_string(), regulator.other_site.to_string()];
@@ -81,7 +87,7 @@ impl DataDir {
             .args([
                 "init",
                 "--origin",
-                ORIGIN,
+                origin,
                 "--regulator-party",
                 &regulator_party,
                 "--regulator-key",
@@ -290,7 +296,7 @@ pub async fn mirror(
             .iter()
             .find(|k| k.verifying_key().to_bytes() == signer.0)
             .expect("the scenario's signer is among the keys");
-        let signed = isnad_client::sign::sign_event(key, event);
+        let signed = isnad_client::sign::sign_event(key, ORIGIN, event);
         let response = capture
             .capture(pb::CaptureRequest {
                 events: vec![signed],

@@ -26,7 +26,7 @@ fn plant(data_dir: &Path, event_key: &Path, event: &Event) -> u64 {
     let key = read_private_key(event_key)
         .expect("the participant's key")
         .key;
-    let signed = sign_event(&key, event);
+    let signed = sign_event(&key, isnad_tests::ORIGIN, event);
     let recorded_unix_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")

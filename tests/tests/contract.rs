@@ -26,7 +26,7 @@ async fn serving() -> (DataDir, Server, Scenario) {
 }
 
 fn signed(scenario: &Scenario, who: Who, event: &Event) -> pb::SignedEvent {
-    sign_event(&scenario.actor(who).signing_key, event)
+    sign_event(&scenario.actor(who).signing_key, isnad_tests::ORIGIN, event)
 }
 
 fn reason(status: &tonic::Status) -> Option<&str> {
@@ -232,7 +232,9 @@ async fn a_body_of_exactly_64_kib_is_accepted_and_one_byte_more_is_refused() {
         let body = padded_to(isnad_proto::encode_event_body(&event), len);
         assert_eq!(body.len(), len);
         pb::SignedEvent {
-            signature: isnad_core::envelope::sign(&key, &body).to_vec().into(),
+            signature: isnad_core::envelope::sign(&key, isnad_tests::ORIGIN, &body)
+                .to_vec()
+                .into(),
             public_key: key.verifying_key().to_bytes().to_vec().into(),
             body: body.into(),
         }

@@ -1,6 +1,7 @@
 //! The worked signing example of docs/integration.md is a test vector: this test reads the
 //! document and checks that its body bytes decode to the event it describes, that its
-//! signature verifies, and that signing with its seed gives exactly its signature.
+//! signature verifies for its origin (and for no other), and that signing with its seed for
+//! that origin gives exactly its signature.
 
 use ed25519_dalek::SigningKey;
 use isnad_core::envelope;
@@ -20,6 +21,14 @@ fn field(name: &str) -> Vec<u8> {
         .collect();
     hex::decode(&hex_text)
         .unwrap_or_else(|e| panic!("{name} in docs/integration.md is not hex: {e}"))
+}
+
+/// The origin of the worked example's log.
+fn origin() -> &'static str {
+    DOC.lines()
+        .find_map(|l| l.strip_prefix("origin: "))
+        .expect("the worked example names its origin")
+        .trim()
 }
 
 fn described_event() -> Event {
@@ -42,7 +51,7 @@ fn worked_example_matches_the_document() {
     let seed: [u8; 32] = field("seed").try_into().expect("32-byte seed");
     let key = SigningKey::from_bytes(&seed);
     let body = isnad_proto::encode_event_body(&described_event());
-    let signature = envelope::sign(&key, &body);
+    let signature = envelope::sign(&key, origin(), &body);
     let expected = format!(
         "public_key: {}\nbody: {}\nsignature: {}",
         hex::encode(key.verifying_key().to_bytes()),
@@ -57,8 +66,17 @@ fn worked_example_matches_the_document() {
     );
     assert_eq!(field("body"), body, "{expected}");
     assert_eq!(field("signature"), signature, "{expected}");
-    envelope::verify(&field("public_key"), &field("signature"), &field("body"))
-        .expect("the documented signature verifies");
+    envelope::verify(
+        origin(),
+        &field("public_key"),
+        &field("signature"),
+        &field("body"),
+    )
+    .expect("the documented signature verifies");
+    let mut documented_prefix = b"isnad/v1/event\x00".to_vec();
+    documented_prefix.extend_from_slice(origin().as_bytes());
+    documented_prefix.push(0);
+    assert!(envelope::signing_bytes(origin(), &body).starts_with(&documented_prefix));
     assert_eq!(
         isnad_proto::decode_event_body(&field("body")).expect("decodes"),
         described_event()
@@ -69,5 +87,19 @@ fn worked_example_matches_the_document() {
 fn a_flipped_body_byte_breaks_the_documented_signature() {
     let mut body = field("body");
     body[10] ^= 1;
-    assert!(envelope::verify(&field("public_key"), &field("signature"), &body).is_err());
+    assert!(envelope::verify(origin(), &field("public_key"), &field("signature"), &body).is_err());
+}
+
+#[test]
+fn the_documented_signature_is_refused_for_another_origin() {
+    let verify_for = |origin: &str| {
+        envelope::verify(
+            origin,
+            &field("public_key"),
+            &field("signature"),
+            &field("body"),
+        )
+    };
+    assert_eq!(verify_for(origin()), Ok(()));
+    assert!(verify_for("isnad.sante.gov.ma/log").is_err());
 }

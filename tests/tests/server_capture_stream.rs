@@ -26,7 +26,11 @@ fn commission(scenario: &mut Scenario, lot: &str) -> pb::CaptureRequest {
     let payload = scenario.commission_payload(lot, &[&serials[0], &serials[1]]);
     let event = scenario.event(Who::Manufacturer, payload);
     pb::CaptureRequest {
-        events: vec![sign_event(&scenario.manufacturer.signing_key, &event)],
+        events: vec![sign_event(
+            &scenario.manufacturer.signing_key,
+            isnad_tests::ORIGIN,
+            &event,
+        )],
     }
 }
 

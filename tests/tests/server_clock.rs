@@ -57,7 +57,11 @@ async fn recorded_time_never_goes_backwards_across_a_restart() {
         .capture()
         .await
         .capture(pb::CaptureRequest {
-            events: vec![isnad_client::sign::sign_event(key, commission)],
+            events: vec![isnad_client::sign::sign_event(
+                key,
+                isnad_tests::ORIGIN,
+                commission,
+            )],
         })
         .await
         .expect("the commission is accepted")

@@ -52,6 +52,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     // INVALID_ARGUMENT: a body that is not an EventBody.
     let mut bad = sign_event(
         &manufacturer,
+        isnad_tests::ORIGIN,
         &scenario.event(
             Who::Manufacturer,
             Payload::Recall {
@@ -69,7 +70,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
         Who::Manufacturer,
         scenario.ship_payload(vec![unit.clone()], Who::Distributor),
     );
-    let mut forged = sign_event(&manufacturer, &event);
+    let mut forged = sign_event(&manufacturer, isnad_tests::ORIGIN, &event);
     let mut signature = forged.signature.to_vec();
     signature[0] ^= 1;
     forged.signature = signature.into();
@@ -78,17 +79,23 @@ async fn every_status_code_leaves_the_log_unchanged() {
 
     // UNAUTHENTICATED: a key nobody admitted.
     let stranger = isnad_testkit::signing_key(77);
-    let err = capture(&server, vec![sign_event(&stranger, &event)])
-        .await
-        .expect_err("unknown key");
+    let err = capture(
+        &server,
+        vec![sign_event(&stranger, isnad_tests::ORIGIN, &event)],
+    )
+    .await
+    .expect_err("unknown key");
     check(&err, Code::Unauthenticated, "UNKNOWN_KEY");
 
     // PERMISSION_DENIED: a distributor may not register products.
     let product = scenario.register_product_payload(isnad_testkit::gtin("0611123400002"));
     let event = scenario.event(Who::Distributor, product);
-    let err = capture(&server, vec![sign_event(&distributor, &event)])
-        .await
-        .expect_err("wrong role");
+    let err = capture(
+        &server,
+        vec![sign_event(&distributor, isnad_tests::ORIGIN, &event)],
+    )
+    .await
+    .expect_err("wrong role");
     check(&err, Code::PermissionDenied, "WRONG_ROLE");
 
     // FAILED_PRECONDITION: the distributor does not hold the unit it ships.
@@ -96,9 +103,12 @@ async fn every_status_code_leaves_the_log_unchanged() {
         Who::Distributor,
         scenario.ship_payload(vec![unit.clone()], Who::Hospital),
     );
-    let err = capture(&server, vec![sign_event(&distributor, &event)])
-        .await
-        .expect_err("not holder");
+    let err = capture(
+        &server,
+        vec![sign_event(&distributor, isnad_tests::ORIGIN, &event)],
+    )
+    .await
+    .expect_err("not holder");
     check(&err, Code::FailedPrecondition, "NOT_HOLDER");
 
     // NOT_FOUND: receiving a shipment that does not exist.
@@ -109,9 +119,12 @@ async fn every_status_code_leaves_the_log_unchanged() {
             missing: vec![],
         },
     );
-    let err = capture(&server, vec![sign_event(&distributor, &event)])
-        .await
-        .expect_err("unknown shipment");
+    let err = capture(
+        &server,
+        vec![sign_event(&distributor, isnad_tests::ORIGIN, &event)],
+    )
+    .await
+    .expect_err("unknown shipment");
     check(&err, Code::NotFound, "UNKNOWN_SHIPMENT");
 
     // ALREADY_EXISTS: an accepted event's id reused by another event.
@@ -120,14 +133,18 @@ async fn every_status_code_leaves_the_log_unchanged() {
         panic!("an event")
     };
     reused.event_time_unix_ms += 1;
-    let err = capture(&server, vec![sign_event(&manufacturer, &reused)])
-        .await
-        .expect_err("reused id");
+    let err = capture(
+        &server,
+        vec![sign_event(&manufacturer, isnad_tests::ORIGIN, &reused)],
+    )
+    .await
+    .expect_err("reused id");
     check(&err, Code::AlreadyExists, "EVENT_ID_REUSED");
 
     // RESOURCE_EXHAUSTED: one event over the per-request limit.
     let one = sign_event(
         &manufacturer,
+        isnad_tests::ORIGIN,
         &scenario.event(
             Who::Manufacturer,
             Payload::Recall {
@@ -144,6 +161,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     // An atomic request: a valid event followed by a refused one appends neither.
     let good = sign_event(
         &manufacturer,
+        isnad_tests::ORIGIN,
         &scenario.event(
             Who::Manufacturer,
             scenario.ship_payload(vec![unit.clone()], Who::Distributor),
@@ -151,6 +169,7 @@ async fn every_status_code_leaves_the_log_unchanged() {
     );
     let bad = sign_event(
         &distributor,
+        isnad_tests::ORIGIN,
         &scenario.event(
             Who::Distributor,
             scenario.ship_payload(vec![unit], Who::Hospital),
@@ -222,7 +241,11 @@ async fn resubmitting_an_event_returns_its_original_receipt() {
     let isnad_core::verdict::HistoryKind::Event(event) = last.kind else {
         panic!("an event")
     };
-    let signed = sign_event(&scenario.manufacturer.signing_key, &event);
+    let signed = sign_event(
+        &scenario.manufacturer.signing_key,
+        isnad_tests::ORIGIN,
+        &event,
+    );
     let first = capture(&server, vec![signed.clone()])
         .await
         .expect("idempotent")
@@ -239,7 +262,11 @@ async fn resubmitting_an_event_returns_its_original_receipt() {
 fn big_commission(scenario: &mut Scenario, lot: &str) -> pb::SignedEvent {
     let payload = scenario.commission_range_payload(lot, &format!("{lot}-"), 10_000);
     let event = scenario.event(Who::Manufacturer, payload);
-    sign_event(&scenario.manufacturer.signing_key, &event)
+    sign_event(
+        &scenario.manufacturer.signing_key,
+        isnad_tests::ORIGIN,
+        &event,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,7 +372,11 @@ async fn the_kits_expiry_holds_on_a_server_clock_years_ahead() {
     let size = tree_size(&server).await;
     let receipts = capture(
         &server,
-        vec![sign_event(&scenario.manufacturer.signing_key, &event)],
+        vec![sign_event(
+            &scenario.manufacturer.signing_key,
+            isnad_tests::ORIGIN,
+            &event,
+        )],
     )
     .await
     .unwrap_or_else(|status| panic!("refused on a clock three years ahead: {status:?}"))

@@ -196,7 +196,11 @@ async fn follow_streams_existing_then_new_entries() {
             reason: "test".into(),
         },
     );
-    let signed = sign_event(&scenario.manufacturer.signing_key, &event);
+    let signed = sign_event(
+        &scenario.manufacturer.signing_key,
+        isnad_tests::ORIGIN,
+        &event,
+    );
     server
         .capture()
         .await

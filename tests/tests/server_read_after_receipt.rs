@@ -60,7 +60,7 @@ async fn every_read_after_a_receipt_reflects_the_receipted_tree() {
                 unreachable!("the scenario's shipments are events")
             };
             Round {
-                signed: sign_event(&manufacturer, event),
+                signed: sign_event(&manufacturer, isnad_tests::ORIGIN, event),
                 scan: scenario.label(unit, "L1"),
             }
         })

@@ -47,7 +47,11 @@ fn commission(scenario: &mut Scenario, round: u32, writer: u32, n: u32) -> pb::S
     event.id.0[0] = u8::try_from(round).expect("a few rounds");
     event.id.0[1] = u8::try_from(writer).expect("a few writers");
     event.id.0[2..6].copy_from_slice(&n.to_be_bytes());
-    sign_event(&scenario.manufacturer.signing_key, &event)
+    sign_event(
+        &scenario.manufacturer.signing_key,
+        isnad_tests::ORIGIN,
+        &event,
+    )
 }
 
 /// Starts [`WRITERS`] clients that capture until the server goes away. Each acknowledgement

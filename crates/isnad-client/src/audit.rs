@@ -264,7 +264,7 @@ impl Auditor {
             }
             (_, HistoryKind::Event(event)) => {
                 self.events += 1;
-                if let Err(problem) = check_signature(entry) {
+                if let Err(problem) = check_signature(self.trust.origin(), entry) {
                     return Ok(Err(problem));
                 }
                 let signer = decoded.signer.unwrap_or(PublicKey([0; 32]));
@@ -286,7 +286,8 @@ impl Auditor {
     }
 }
 
-fn check_signature(entry: &[u8]) -> Result<(), Problem> {
+/// Verifies an event entry's signature for the pinned log's origin.
+fn check_signature(origin: &str, entry: &[u8]) -> Result<(), Problem> {
     let decoded = envelope::decode_entry(entry).map_err(|e| Problem::Malformed(e.to_string()))?;
     match decoded.kind {
         EntryKind::Genesis { .. } => Ok(()),
@@ -294,7 +295,7 @@ fn check_signature(entry: &[u8]) -> Result<(), Problem> {
             public_key,
             signature,
             body,
-        } => envelope::verify(&public_key, &signature, body).map_err(Problem::Signature),
+        } => envelope::verify(origin, &public_key, &signature, body).map_err(Problem::Signature),
     }
 }
 
@@ -392,6 +393,19 @@ mod tests {
             &auditor.findings()[1].problem,
             Problem::Refused(r) if r.code == RejectCode::UnknownUnit
         ));
+    }
+
+    #[test]
+    fn events_signed_for_another_log_are_found() {
+        let log = TestLog::signed_for(scenario(), "isnad.sante.gov.ma/log");
+        let auditor = audit(&log, 1);
+        let first = auditor.findings().first().expect("findings");
+        assert_eq!(first.index, 1, "the first event");
+        assert!(matches!(
+            first.problem,
+            Problem::Signature(EnvelopeError::SignatureInvalid)
+        ));
+        assert!(audit(&TestLog::new(scenario()), 1).findings().is_empty());
     }
 
     #[test]

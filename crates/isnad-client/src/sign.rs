@@ -5,14 +5,15 @@ use isnad_core::envelope;
 use isnad_core::event::{Event, EventId};
 use isnad_proto::pb;
 
-/// Encodes `event` as `EventBody` bytes and signs them: the envelope the service takes.
-pub fn sign_event(key: &SigningKey, event: &Event) -> pb::SignedEvent {
-    sign_body(key, isnad_proto::encode_event_body(event))
+/// Encodes `event` as `EventBody` bytes and signs them for the log named `origin` (see
+/// `isnad_core::envelope`): the envelope the service takes. Only a log of that origin accepts it.
+pub fn sign_event(key: &SigningKey, origin: &str, event: &Event) -> pb::SignedEvent {
+    sign_body(key, origin, isnad_proto::encode_event_body(event))
 }
 
-/// Signs already encoded `EventBody` bytes.
-pub fn sign_body(key: &SigningKey, body: Vec<u8>) -> pb::SignedEvent {
-    let signature = envelope::sign(key, &body);
+/// Signs already encoded `EventBody` bytes for the log named `origin`.
+pub fn sign_body(key: &SigningKey, origin: &str, body: Vec<u8>) -> pb::SignedEvent {
+    let signature = envelope::sign(key, origin, &body);
     pb::SignedEvent {
         body: body.into(),
         public_key: key.verifying_key().to_bytes().to_vec().into(),

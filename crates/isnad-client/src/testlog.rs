@@ -29,6 +29,9 @@ pub(crate) struct TestLog {
     signer: NoteSigner,
     /// An entry the log alters after encoding it, as a dishonest server would.
     tamper: Option<EntryTamper>,
+    /// The origin events are signed for: the scenario's own, unless they were replayed from
+    /// another deployment.
+    signing_origin: String,
 }
 
 impl TestLog {
@@ -40,9 +43,21 @@ impl TestLog {
     /// The log of `scenario`'s entries, with the entry at `tamper.0` altered by `tamper.1`
     /// before it is hashed into the tree: proofs of it hold, whatever the alteration broke.
     pub fn tampered(scenario: Scenario, tamper: Option<EntryTamper>) -> TestLog {
+        let origin = scenario.genesis.origin.clone();
+        TestLog::build(scenario, tamper, origin)
+    }
+
+    /// The log of `scenario`'s entries with every event signed for the log named `origin`, as
+    /// if replayed from another deployment: genesis and checkpoints name the scenario's origin.
+    pub fn signed_for(scenario: Scenario, origin: &str) -> TestLog {
+        TestLog::build(scenario, None, origin.to_owned())
+    }
+
+    fn build(scenario: Scenario, tamper: Option<EntryTamper>, signing_origin: String) -> TestLog {
         let signer = NoteSigner::new(&scenario.genesis.origin, signing_key(LOG_KEY_SEED))
             .expect("the scenario's origin is a valid key name");
         let mut log = TestLog {
+            signing_origin,
             scenario,
             entries: Vec::new(),
             nodes: MemNodeStore::new(),
@@ -92,7 +107,7 @@ impl TestLog {
                     .find(|key| key.verifying_key().to_bytes() == signer.0)
                     .expect("the scenario signs with its actors' keys");
                 let body = isnad_proto::encode_event_body(event);
-                let signature = envelope::sign(key, &body);
+                let signature = envelope::sign(key, &self.signing_origin, &body);
                 envelope::encode_event_entry(entry.recorded_unix_ms, &signer.0, &signature, &body)
             }
         }

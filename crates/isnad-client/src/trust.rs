@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::VerifyingKey;
+use isnad_core::envelope::{self, EnvelopeError};
 use isnad_core::event::{Genesis, PublicKey};
 use isnad_log::checkpoint::{Checkpoint, NoteError, NoteVerifier};
 use isnad_log::{LeafIndex, ProofError, TreeSize};
@@ -84,7 +84,8 @@ pub enum TrustError {
         /// What is wrong.
         problem: String,
     },
-    /// A regulator key is not 32 bytes of hex, or not a point on the curve.
+    /// A regulator key is not 32 bytes of hex, or not a key a secret key makes (see
+    /// `isnad_core::envelope::check_public_key`).
     #[error("regulator key {key:?}: {problem}")]
     RegulatorKey {
         /// The key as given.
@@ -487,8 +488,13 @@ pub fn parse_regulator_key(text: &str) -> Result<PublicKey, TrustError> {
     let key: [u8; 32] = bytes
         .try_into()
         .map_err(|_| problem("not 32 bytes (64 hex digits)"))?;
-    VerifyingKey::from_bytes(&key).map_err(|_| problem("not a valid Ed25519 public key"))?;
-    Ok(PublicKey(key))
+    match envelope::check_public_key(&key) {
+        Ok(()) => Ok(PublicKey(key)),
+        Err(EnvelopeError::PublicKeyWeak) => Err(problem(
+            "a small-order, mixed-order or non-canonical point, which no secret key makes",
+        )),
+        Err(_) => Err(problem("not a valid Ed25519 public key")),
+    }
 }
 
 /// Splits a verifier key string into its name and Ed25519 key, checking that it is well formed
@@ -705,7 +711,17 @@ mod tests {
     fn regulator_keys_parse_from_hex_only_when_valid() {
         let key = hex::encode(isnad_testkit::signing_key(1).verifying_key().to_bytes());
         assert!(parse_regulator_key(&key).is_ok());
-        for (text, problem) in [("zz", "not hex"), ("abcd", "not 32 bytes (64 hex digits)")] {
+        let identity = format!("01{}", "00".repeat(31));
+        let not_a_point = format!("02{}", "00".repeat(31));
+        for (text, problem) in [
+            ("zz", "not hex"),
+            ("abcd", "not 32 bytes (64 hex digits)"),
+            (
+                identity.as_str(),
+                "a small-order, mixed-order or non-canonical point, which no secret key makes",
+            ),
+            (not_a_point.as_str(), "not a valid Ed25519 public key"),
+        ] {
             let error = parse_regulator_key(text).expect_err("refused");
             assert!(
                 matches!(error, TrustError::RegulatorKey { problem: p, .. } if p == problem),

@@ -6,39 +6,49 @@
 //! Ed25519, no prehash), the bytes
 //!
 //! ```text
-//! "isnad/v1/event" || 0x00 || body
+//! "isnad/v1/event" || 0x00 || origin || 0x00 || body
 //! ```
 //!
 //! The prefix ([`SIGNING_CONTEXT`]) keeps an event signature from ever being valid as any other
-//! message the same key signs. The body is signed and stored exactly as sent: nothing is
-//! re-encoded, so any protobuf library in any language can produce a valid event. Verification
-//! is strict ([`verify`]): small-order keys and small-order or non-canonical `R` are refused,
-//! so a signature accepted here is accepted by every strict verifier, the offline client's
-//! included.
+//! message the same key signs. The origin is the log's, as its genesis entry and every checkpoint
+//! name it (for example `isnad.sante.gov.ma/log`), in UTF-8: an event signed for one log is
+//! refused by every other, so events do not replay between a test log and a production log that
+//! share a regulator key. An origin never holds a 0x00 byte (the server's `init` refuses one),
+//! so the origin and the body cannot be shifted into each other. The body is signed and stored
+//! exactly as sent: nothing is re-encoded, so any protobuf library in any language can produce
+//! a valid event.
 //!
-//! # Log entries
+//! # One definition of a valid signature
 //!
-//! The log's leaf hash is `SHA-256(0x00 || entry)` (RFC 9162), over these bytes, which the
-//! server encodes once, stores, and serves unchanged:
+//! [`verify`] is the definition, and the server, the offline client and the auditor all use it
+//! (the server through [`verify_batch`], which applies it to each event). It is Ed25519
+//! verification as `ed25519-dalek`'s `verify_strict` and libsodium do it: `S` below the group
+//! order, neither the key `A` nor `R` of small order, and the cofactorless equation
+//! `R = [S]B - [k]A` checked by comparing encodings, so `R` must be canonical.
 //!
-//! ```text
-//! entry = version || kind || recorded_unix_ms || rest
-//!   version           1 byte, 0x01 (ENTRY_VERSION)
-//!   kind              1 byte: 0x00 genesis, 0x01 event
-//!   recorded_unix_ms  8 bytes, signed 64-bit integer, big-endian (two's complement):
-//!                     milliseconds since the Unix epoch at which the log's sequencer
-//!                     recorded the entry (not the client's event time)
-//!   rest, kind 0x00   the protobuf encoding of the isnad.v1.Genesis message, to the end
-//!   rest, kind 0x01   public_key (32 bytes) || signature (64 bytes) || body (to the end),
-//!                     where body is the signed EventBody bytes, at most 65,536 bytes
-//! ```
+//! A batch equation is not used: it accepts more. An `R` with a torsion component passes it
+//! whenever the batch's random coefficient kills that component (one chance in 8 for a
+//! component of order 8, and the coefficients are derived from the signed data, so a forger can
+//! search for such a signature), while every strict verifier refuses it. Ruling that out means
+//! checking that each `R` lies in the prime-order subgroup, a scalar multiplication per
+//! signature that costs as much as the single verification it would save.
 //!
-//! No length prefix is needed: each entry is served as one byte string, and the last field runs
-//! to its end. An entry is at most [`ENTRY_LEN_MAX`] bytes. For example, an event recorded at
-//! `1_700_000_000_000` ms begins `01 01 00 00 01 8b cf e5 68 00`, followed by the key, the
-//! signature and the body.
+//! Keys that are registered (the genesis regulator keys, admitted participants' keys, added
+//! keys) must pass [`check_public_key`]: points of the prime-order subgroup, as every key made
+//! from a secret is. A key with a torsion component can make signatures that one strict
+//! verifier accepts and another (cofactored) one refuses; such a key is never registered.
+//!
+//! The framing of a log entry, which holds the signed envelope, is in [`entry`].
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+pub mod entry;
+
+pub use entry::{
+    ENTRY_HEADER_LEN, ENTRY_KIND_EVENT, ENTRY_KIND_GENESIS, ENTRY_LEN_MAX, ENTRY_VERSION,
+    EntryKind, EntryRef, decode_entry, encode_event_entry, encode_genesis_entry,
+};
 
 /// The domain-separation prefix of every event signature.
 pub const SIGNING_CONTEXT: &[u8] = b"isnad/v1/event\x00";
@@ -52,25 +62,9 @@ pub const PUBLIC_KEY_LEN: usize = 32;
 /// The length of an Ed25519 signature, in bytes.
 pub const SIGNATURE_LEN: usize = 64;
 
-/// The most signatures [`verify_batch`] checks at once, which bounds the memory it copies
-/// bodies into. It is above the 1,000 events one capture request may carry.
+/// The most signatures [`verify_batch`] checks at once. It is above the 1,000 events one
+/// capture request may carry.
 pub const BATCH_LEN_MAX: usize = 1024;
-
-/// The entry format this code writes and reads.
-pub const ENTRY_VERSION: u8 = 1;
-
-/// The entry kind byte of the genesis entry.
-pub const ENTRY_KIND_GENESIS: u8 = 0;
-
-/// The entry kind byte of an event entry.
-pub const ENTRY_KIND_EVENT: u8 = 1;
-
-/// Version, kind and recorded time: the bytes every entry starts with.
-pub const ENTRY_HEADER_LEN: usize = 1 + 1 + 8;
-
-/// The longest entry, in bytes: a header, a key, a signature and the longest body. A genesis
-/// entry has the same bound.
-pub const ENTRY_LEN_MAX: usize = ENTRY_HEADER_LEN + PUBLIC_KEY_LEN + SIGNATURE_LEN + BODY_LEN_MAX;
 
 /// Why a signature or an entry was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +90,10 @@ pub enum EnvelopeError {
     /// The public key is not the encoding of a point on the curve.
     #[error("public key is not a valid Ed25519 point")]
     PublicKeyInvalid,
+    /// The public key is a point, but not one a secret key makes: a non-canonical encoding, a
+    /// point of small order or one with a torsion component ([`check_public_key`]).
+    #[error("public key is not a valid Ed25519 key: small order, torsion or non-canonical")]
+    PublicKeyWeak,
     /// The signature does not verify for this key and body.
     #[error("signature does not verify")]
     SignatureInvalid,
@@ -105,7 +103,7 @@ pub enum EnvelopeError {
         /// The number of items received.
         len: usize,
     },
-    /// One item of a batch is malformed or fails a strictness check before the batch equation.
+    /// One item of a batch is malformed or its signature does not verify: the first such item.
     #[error("batch item {index}: {error}")]
     BatchItem {
         /// The item's position in the batch.
@@ -114,10 +112,6 @@ pub enum EnvelopeError {
         #[source]
         error: Box<EnvelopeError>,
     },
-    /// The batch equation failed: at least one signature is invalid ([`first_invalid`] finds
-    /// which).
-    #[error("batch verification failed: at least one signature does not verify")]
-    BatchInvalid,
     /// The entry is shorter than its header and fixed fields.
     #[error("entry is {len} bytes, shorter than the {needed} its kind needs")]
     EntryTooShort {
@@ -146,63 +140,62 @@ pub enum EnvelopeError {
     },
 }
 
-/// The bytes an event signature covers: [`SIGNING_CONTEXT`] followed by the body.
-pub fn signing_bytes(body: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(SIGNING_CONTEXT.len() + body.len());
+/// The bytes an event signature covers on the log named `origin`: [`SIGNING_CONTEXT`], the
+/// origin, a 0x00 byte, then the body.
+pub fn signing_bytes(origin: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(SIGNING_CONTEXT.len() + origin.len() + 1 + body.len());
     bytes.extend_from_slice(SIGNING_CONTEXT);
+    bytes.extend_from_slice(origin.as_bytes());
+    bytes.push(0);
     bytes.extend_from_slice(body);
     bytes
 }
 
-/// Signs an event body. A body longer than [`BODY_LEN_MAX`] gets a signature that [`verify`]
-/// will refuse; callers check the length first.
-pub fn sign(key: &SigningKey, body: &[u8]) -> [u8; SIGNATURE_LEN] {
-    key.sign(&signing_bytes(body)).to_bytes()
+/// Signs an event body for the log named `origin`. A body longer than [`BODY_LEN_MAX`] gets a
+/// signature that [`verify`] will refuse; callers check the length first.
+pub fn sign(key: &SigningKey, origin: &str, body: &[u8]) -> [u8; SIGNATURE_LEN] {
+    key.sign(&signing_bytes(origin, body)).to_bytes()
 }
 
-/// Verifies an event signature strictly. Lengths are checked before any curve arithmetic.
-pub fn verify(public_key: &[u8], signature: &[u8], body: &[u8]) -> Result<(), EnvelopeError> {
+/// Verifies an event signature for the log named `origin`: the one definition of a valid
+/// signature (see the module documentation). Lengths are checked before any curve arithmetic.
+pub fn verify(
+    origin: &str,
+    public_key: &[u8],
+    signature: &[u8],
+    body: &[u8],
+) -> Result<(), EnvelopeError> {
     let (key, signature) = parse(public_key, signature, body)?;
-    key.verify_strict(&signing_bytes(body), &signature)
+    key.verify_strict(&signing_bytes(origin, body), &signature)
         .map_err(|_| EnvelopeError::SignatureInvalid)
 }
 
-/// Verifies many event signatures at once, faster per signature than [`verify`].
-///
-/// It accepts exactly what [`verify`] accepts (up to the batch equation's 2^-128 chance of a
-/// false accept): before the batch equation, each key and each signature's `R` is checked the
-/// way `verify_strict` checks them. On `Err(BatchInvalid)`, [`first_invalid`] names the item.
-pub fn verify_batch(items: &[(&[u8], &[u8], &[u8])]) -> Result<(), EnvelopeError> {
+/// Verifies every item with [`verify`], so it accepts exactly what [`verify`] accepts, and
+/// names the first item refused.
+pub fn verify_batch(origin: &str, items: &[(&[u8], &[u8], &[u8])]) -> Result<(), EnvelopeError> {
     if items.len() > BATCH_LEN_MAX {
         return Err(EnvelopeError::BatchTooLarge { len: items.len() });
     }
-    let mut keys = Vec::with_capacity(items.len());
-    let mut signatures = Vec::with_capacity(items.len());
     for (index, (public_key, signature, body)) in items.iter().enumerate() {
-        let in_item = |error| EnvelopeError::BatchItem {
+        verify(origin, public_key, signature, body).map_err(|error| EnvelopeError::BatchItem {
             index,
             error: Box::new(error),
-        };
-        let (key, signature) = parse(public_key, signature, body).map_err(in_item)?;
-        check_strict(&key, &signature).map_err(in_item)?;
-        keys.push(key);
-        signatures.push(signature);
+        })?;
     }
-    let messages: Vec<Vec<u8>> = items
-        .iter()
-        .map(|(_, _, body)| signing_bytes(body))
-        .collect();
-    let messages: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    ed25519_dalek::verify_batch(&messages, &signatures, &keys)
-        .map_err(|_| EnvelopeError::BatchInvalid)
+    Ok(())
 }
 
-/// The position of the first item whose signature [`verify`] refuses, if any: the fallback
-/// after a failed [`verify_batch`].
-pub fn first_invalid(items: &[(&[u8], &[u8], &[u8])]) -> Option<usize> {
-    items
-        .iter()
-        .position(|(public_key, signature, body)| verify(public_key, signature, body).is_err())
+/// Checks that a key may be registered (genesis regulator keys, admitted participants' keys,
+/// added keys): the canonical encoding of a point of the prime-order subgroup other than the
+/// identity, which is what every key made from a secret is.
+pub fn check_public_key(public_key: &[u8; PUBLIC_KEY_LEN]) -> Result<(), EnvelopeError> {
+    let point = CompressedEdwardsY(*public_key)
+        .decompress()
+        .ok_or(EnvelopeError::PublicKeyInvalid)?;
+    if point.compress().0 != *public_key || point.is_small_order() || !point.is_torsion_free() {
+        return Err(EnvelopeError::PublicKeyWeak);
+    }
+    Ok(())
 }
 
 /// Checks the lengths and decodes the key and signature.
@@ -230,196 +223,15 @@ fn parse(
     Ok((key, Signature::from_bytes(signature)))
 }
 
-/// The checks `verify_strict` makes beyond the equation that the batch equation does not: no
-/// small-order key, and an `R` that is a canonical encoding of a point of large order.
-///
-/// The `R` checks are byte comparisons, because decompressing `R` here would cost about 4 us
-/// per signature, a third of the batch equation's own cost; the batch equation decompresses it.
-fn check_strict(key: &VerifyingKey, signature: &Signature) -> Result<(), EnvelopeError> {
-    let r_bytes = signature.r_bytes();
-    if key.is_weak() || !is_canonical_y(r_bytes) || has_small_order(r_bytes) {
-        return Err(EnvelopeError::SignatureInvalid);
-    }
-    Ok(())
-}
-
-/// Whether a point encoding's y coordinate (its low 255 bits, little-endian) is below the field
-/// prime 2^255 - 19. The only other non-canonical encodings, x = 0 with the sign bit set, are
-/// of the points with y = 1 and y = -1, which [`has_small_order`] refuses.
-fn is_canonical_y(encoding: &[u8; 32]) -> bool {
-    let top = encoding[31] & 0x7f;
-    let middle_all_ones = encoding[1..31].iter().all(|&byte| byte == 0xff);
-    // p = 0x7fff...ffed: y >= p only when every byte above the lowest is at its maximum.
-    !(top == 0x7f && middle_all_ones && encoding[0] >= 0xed)
-}
-
-/// The y coordinates (little-endian) of the 8 points of small order, each point with either
-/// sign of x: 0 (order 4), 1 (order 1), p - 1 (order 2), and the two of order 8. The same list
-/// as libsodium's `ge25519_has_small_order`; a test checks it against `VerifyingKey::is_weak`.
-const SMALL_ORDER_Y: [[u8; 32]; 5] = [
-    [0; 32],
-    {
-        let mut one = [0; 32];
-        one[0] = 1;
-        one
-    },
-    {
-        let mut minus_one = [0xff; 32];
-        minus_one[0] = 0xec;
-        minus_one[31] = 0x7f;
-        minus_one
-    },
-    [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
-        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
-        0xfc, 0x05,
-    ],
-    [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-        0x03, 0x7a,
-    ],
-];
-
-/// Whether a canonical point encoding is of a point of small order.
-fn has_small_order(encoding: &[u8; 32]) -> bool {
-    let mut y = *encoding;
-    y[31] &= 0x7f;
-    SMALL_ORDER_Y.contains(&y)
-}
-
-/// What a log entry holds after its header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EntryKind<'a> {
-    /// Entry 0: the protobuf-encoded `isnad.v1.Genesis` message.
-    Genesis {
-        /// The `Genesis` message bytes.
-        genesis: &'a [u8],
-    },
-    /// A signed event, exactly as the client sent it.
-    Event {
-        /// The signer's Ed25519 public key.
-        public_key: [u8; PUBLIC_KEY_LEN],
-        /// The signature over [`signing_bytes`] of the body.
-        signature: [u8; SIGNATURE_LEN],
-        /// The signed `EventBody` bytes.
-        body: &'a [u8],
-    },
-}
-
-/// A decoded log entry, borrowing from the entry bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EntryRef<'a> {
-    /// When the log's sequencer recorded the entry, in milliseconds since the Unix epoch.
-    pub recorded_unix_ms: i64,
-    /// The entry's kind and contents.
-    pub kind: EntryKind<'a>,
-}
-
-/// Encodes an event entry.
-///
-/// # Panics
-///
-/// When `body` is longer than [`BODY_LEN_MAX`]: the server verifies every event before it
-/// encodes one, and [`verify`] refuses such a body, so a longer one here is a bug.
-pub fn encode_event_entry(
-    recorded_unix_ms: i64,
-    public_key: &[u8; PUBLIC_KEY_LEN],
-    signature: &[u8; SIGNATURE_LEN],
-    body: &[u8],
-) -> Vec<u8> {
-    assert!(
-        body.len() <= BODY_LEN_MAX,
-        "an event body of {} bytes was never verified",
-        body.len()
-    );
-    let mut entry = header(
-        ENTRY_KIND_EVENT,
-        recorded_unix_ms,
-        PUBLIC_KEY_LEN + SIGNATURE_LEN + body.len(),
-    );
-    entry.extend_from_slice(public_key);
-    entry.extend_from_slice(signature);
-    entry.extend_from_slice(body);
-    entry
-}
-
-/// Encodes the genesis entry.
-///
-/// # Panics
-///
-/// When the entry would be longer than [`ENTRY_LEN_MAX`]: the genesis message is built by the
-/// server itself and is a few hundred bytes, so a longer one is a bug.
-pub fn encode_genesis_entry(recorded_unix_ms: i64, genesis: &[u8]) -> Vec<u8> {
-    assert!(
-        ENTRY_HEADER_LEN + genesis.len() <= ENTRY_LEN_MAX,
-        "a genesis message of {} bytes cannot be an entry",
-        genesis.len()
-    );
-    let mut entry = header(ENTRY_KIND_GENESIS, recorded_unix_ms, genesis.len());
-    entry.extend_from_slice(genesis);
-    entry
-}
-
-fn header(kind: u8, recorded_unix_ms: i64, rest_len: usize) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(ENTRY_HEADER_LEN + rest_len);
-    entry.push(ENTRY_VERSION);
-    entry.push(kind);
-    entry.extend_from_slice(&recorded_unix_ms.to_be_bytes());
-    entry
-}
-
-/// Decodes an entry's framing. The genesis message and the event body are returned as bytes;
-/// decoding them is the protobuf layer's work.
-pub fn decode_entry(bytes: &[u8]) -> Result<EntryRef<'_>, EnvelopeError> {
-    if bytes.len() > ENTRY_LEN_MAX {
-        return Err(EnvelopeError::EntryTooLong { len: bytes.len() });
-    }
-    let Some((header, rest)) = bytes.split_first_chunk::<ENTRY_HEADER_LEN>() else {
-        return Err(EnvelopeError::EntryTooShort {
-            len: bytes.len(),
-            needed: ENTRY_HEADER_LEN,
-        });
-    };
-    let [version, kind, time @ ..] = *header;
-    if version != ENTRY_VERSION {
-        return Err(EnvelopeError::EntryVersion { version });
-    }
-    let recorded_unix_ms = i64::from_be_bytes(time);
-    let kind = match kind {
-        ENTRY_KIND_GENESIS => EntryKind::Genesis { genesis: rest },
-        ENTRY_KIND_EVENT => decode_event(bytes.len(), rest)?,
-        kind => return Err(EnvelopeError::EntryKind { kind }),
-    };
-    Ok(EntryRef {
-        recorded_unix_ms,
-        kind,
-    })
-}
-
-fn decode_event(entry_len: usize, rest: &[u8]) -> Result<EntryKind<'_>, EnvelopeError> {
-    let needed = ENTRY_HEADER_LEN + PUBLIC_KEY_LEN + SIGNATURE_LEN;
-    let too_short = EnvelopeError::EntryTooShort {
-        len: entry_len,
-        needed,
-    };
-    let (public_key, rest) = rest
-        .split_first_chunk::<PUBLIC_KEY_LEN>()
-        .ok_or(too_short.clone())?;
-    let (signature, body) = rest.split_first_chunk::<SIGNATURE_LEN>().ok_or(too_short)?;
-    // The entry's own bound already keeps the body within BODY_LEN_MAX.
-    debug_assert!(body.len() <= BODY_LEN_MAX);
-    Ok(EntryKind::Event {
-        public_key: *public_key,
-        signature: *signature,
-        body,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use curve25519_dalek::edwards::EdwardsPoint;
+    use curve25519_dalek::scalar::Scalar;
+    use curve25519_dalek::traits::IsIdentity;
+
+    /// The origin of the log the tests sign for.
+    const ORIGIN: &str = "test.isnad.ma/log";
 
     /// RFC 8032, section 7.1, TEST 1: secret key.
     const RFC8032_SECRET: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -460,15 +272,15 @@ mod tests {
         let key = SigningKey::from_bytes(&secret);
         let body = b"\x0a\x10worked-example-0";
         assert_eq!(
-            signing_bytes(body),
-            b"isnad/v1/event\x00\x0a\x10worked-example-0"
+            signing_bytes(ORIGIN, body),
+            b"isnad/v1/event\x00test.isnad.ma/log\x00\x0a\x10worked-example-0"
         );
-        let signature = sign(&key, body);
+        let signature = sign(&key, ORIGIN, body);
         assert_eq!(
             hex::encode(signature),
-            "4c87e3e587de686bd0eba9b9693f9226da4fdc453e3d5617144fa1673dd34e404a5114982d6ad0ac29da88c5f219d13026211d9ce6d293856520c007fe468306"
+            "be47cc6a0a4ae6a7e0714fc660bd3afa7137e8c7e2ea42e588b36c1c844ce6a69876de379440a719dae8b103aa114b1c1c86dfd17f620d3ee15f21505de43000"
         );
-        assert_eq!(verify(&public(&key), &signature, body), Ok(()));
+        assert_eq!(verify(ORIGIN, &public(&key), &signature, body), Ok(()));
     }
 
     #[track_caller]
@@ -478,26 +290,12 @@ mod tests {
         body: &[u8],
         expected: Result<(), EnvelopeError>,
     ) {
-        assert_eq!(verify(public_key, signature, body), expected);
-        let batch = verify_batch(&[(public_key, signature, body)]);
-        let expected_batch = match expected {
-            Ok(()) => Ok(()),
-            Err(EnvelopeError::SignatureInvalid) => {
-                assert!(
-                    matches!(
-                        batch,
-                        Err(EnvelopeError::BatchInvalid)
-                            | Err(EnvelopeError::BatchItem { index: 0, .. })
-                    ),
-                    "batch of one accepted what verify refuses: {batch:?}"
-                );
-                return;
-            }
-            Err(error) => Err(EnvelopeError::BatchItem {
-                index: 0,
-                error: Box::new(error),
-            }),
-        };
+        assert_eq!(verify(ORIGIN, public_key, signature, body), expected);
+        let batch = verify_batch(ORIGIN, &[(public_key, signature, body)]);
+        let expected_batch = expected.map_err(|error| EnvelopeError::BatchItem {
+            index: 0,
+            error: Box::new(error),
+        });
         assert_eq!(batch, expected_batch);
     }
 
@@ -505,7 +303,7 @@ mod tests {
     fn verify_accepts_good_and_refuses_malformed() {
         let signer = key(7);
         let body = b"body bytes";
-        let signature = sign(&signer, body);
+        let signature = sign(&signer, ORIGIN, body);
         let public_key = public(&signer);
         check(&public_key, &signature, body, Ok(()));
         check(
@@ -567,15 +365,55 @@ mod tests {
             body,
             Err(EnvelopeError::SignatureInvalid),
         );
+        // Nor is one over the context without the origin, the format before origins were bound.
+        let mut unbound = SIGNING_CONTEXT.to_vec();
+        unbound.extend_from_slice(body);
+        check(
+            &public_key,
+            &signer.sign(&unbound).to_bytes(),
+            body,
+            Err(EnvelopeError::SignatureInvalid),
+        );
+    }
+
+    /// An event signed for one log is refused by every other log, however close its origin.
+    #[test]
+    fn a_signature_is_bound_to_the_origin() {
+        let signer = key(11);
+        let body = b"\x0a\x05hello";
+        let signature = sign(&signer, ORIGIN, body);
+        assert_eq!(verify(ORIGIN, &public(&signer), &signature, body), Ok(()));
+        for other in [
+            "isnad.sante.gov.ma/log",
+            "test.isnad.ma/lo",
+            "test.isnad.ma/log2",
+            "",
+        ] {
+            assert_eq!(
+                verify(other, &public(&signer), &signature, body),
+                Err(EnvelopeError::SignatureInvalid),
+                "{other:?}"
+            );
+            let items = [(&public(&signer)[..], &signature[..], &body[..])];
+            assert!(verify_batch(other, &items).is_err(), "{other:?}");
+        }
+        // Moving the first body byte into the origin changes the signed bytes.
+        let shifted = sign(&signer, "test.isnad.ma/log\x0a", b"\x05hello");
+        assert_ne!(shifted, signature);
     }
 
     #[test]
     fn body_length_limit() {
         let signer = key(9);
         let longest = vec![0x5a; BODY_LEN_MAX];
-        check(&public(&signer), &sign(&signer, &longest), &longest, Ok(()));
+        check(
+            &public(&signer),
+            &sign(&signer, ORIGIN, &longest),
+            &longest,
+            Ok(()),
+        );
         let too_long = vec![0x5a; BODY_LEN_MAX + 1];
-        let signature = sign(&signer, &too_long);
+        let signature = sign(&signer, ORIGIN, &too_long);
         check(
             &public(&signer),
             &signature,
@@ -591,7 +429,7 @@ mod tests {
         let signer = key(3);
         let body = b"\x0a\x05hello\x12\x03abc".to_vec();
         let public_key = public(&signer);
-        let signature = sign(&signer, &body);
+        let signature = sign(&signer, ORIGIN, &body);
         let flip = |bytes: &[u8], bit: usize| {
             let mut flipped = bytes.to_vec();
             flipped[bit / 8] ^= 1 << (bit % 8);
@@ -599,26 +437,26 @@ mod tests {
         };
         for bit in 0..body.len() * 8 {
             assert!(
-                verify(&public_key, &signature, &flip(&body, bit)).is_err(),
+                verify(ORIGIN, &public_key, &signature, &flip(&body, bit)).is_err(),
                 "body bit {bit}"
             );
         }
         for bit in 0..SIGNATURE_LEN * 8 {
             assert!(
-                verify(&public_key, &flip(&signature, bit), &body).is_err(),
+                verify(ORIGIN, &public_key, &flip(&signature, bit), &body).is_err(),
                 "signature bit {bit}"
             );
         }
         for bit in 0..PUBLIC_KEY_LEN * 8 {
             assert!(
-                verify(&flip(&public_key, bit), &signature, &body).is_err(),
+                verify(ORIGIN, &flip(&public_key, bit), &signature, &body).is_err(),
                 "key bit {bit}"
             );
         }
     }
 
     /// The identity point as key and as `R`, with `s = 0`, satisfies the batch equation for
-    /// every message; `verify_strict` refuses the small-order key, and so must the batch.
+    /// every message; `verify_strict` refuses the small-order key, and so does the batch.
     #[test]
     fn batch_refuses_what_strict_verification_refuses() {
         let mut identity = [0u8; PUBLIC_KEY_LEN];
@@ -626,7 +464,7 @@ mod tests {
         let mut signature = [0u8; SIGNATURE_LEN];
         signature[..32].copy_from_slice(&identity);
         let body = b"anything";
-        let message = signing_bytes(body);
+        let message = signing_bytes(ORIGIN, body);
         let weak = VerifyingKey::from_bytes(&identity).expect("the identity is a point");
         let raw =
             ed25519_dalek::verify_batch(&[&message], &[Signature::from_bytes(&signature)], &[weak]);
@@ -640,8 +478,8 @@ mod tests {
             body,
             Err(EnvelopeError::SignatureInvalid),
         );
-        // A small-order R under a sound key is refused before the equation too.
-        let mut small_r = sign(&key(1), body);
+        // A small-order R under a sound key is refused too.
+        let mut small_r = sign(&key(1), ORIGIN, body);
         small_r[..32].copy_from_slice(&identity);
         check(
             &public(&key(1)),
@@ -651,67 +489,162 @@ mod tests {
         );
     }
 
+    /// Signs `message` with the secret scalar `a` and the nonce `r`, but with `r_point` as `R`
+    /// and `public_key` as `A`: how a forger builds signatures with torsion components.
+    fn raw_sign(
+        a: Scalar,
+        public_key: &[u8; 32],
+        r: Scalar,
+        r_point: EdwardsPoint,
+        message: &[u8],
+    ) -> [u8; SIGNATURE_LEN] {
+        use sha2::{Digest, Sha512};
+        let r_bytes = r_point.compress().0;
+        let mut hasher = Sha512::new();
+        hasher.update(r_bytes);
+        hasher.update(public_key);
+        hasher.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&hasher.finalize().into());
+        let s = r + k * a;
+        let mut signature = [0u8; SIGNATURE_LEN];
+        signature[..32].copy_from_slice(&r_bytes);
+        signature[32..].copy_from_slice(s.as_bytes());
+        signature
+    }
+
+    /// A point of order 8: the torsion component a forger adds.
+    fn torsion_of_order_8() -> EdwardsPoint {
+        let point = curve25519_dalek::constants::EIGHT_TORSION[1];
+        let times_4 = point + point + point + point;
+        assert!(!times_4.is_identity() && point.mul_by_cofactor().is_identity());
+        point
+    }
+
+    /// `R' = [r]B + T`, with `T` of order 8 and `S = r + k a` over that `R'`: the single
+    /// cofactorless equation fails (`[S]B - [k]A = R' - T`), so `verify_strict`, libsodium and
+    /// the client refuse it, but the library's batch equation accepts it whenever the batch's
+    /// coefficient is a multiple of 8. The coefficient is derived from the signed data, so
+    /// trying bodies finds such a signature; the ledger once let these into its log.
     #[test]
-    fn canonical_y_is_below_the_field_prime() {
-        let encoding = |low: u8, top: u8| {
-            let mut bytes = [0xff; 32];
-            bytes[0] = low;
-            bytes[31] = top;
-            bytes
-        };
-        assert!(is_canonical_y(&encoding(0xec, 0x7f)), "p - 1");
-        assert!(!is_canonical_y(&encoding(0xed, 0x7f)), "p");
-        assert!(!is_canonical_y(&encoding(0xff, 0x7f)), "2^255 - 1");
+    fn mixed_order_r_accepted_by_the_batch_equation_is_refused() {
+        let a = Scalar::from_bytes_mod_order([7; 32]);
+        let public_key = EdwardsPoint::mul_base(&a).compress().0;
+        let key = VerifyingKey::from_bytes(&public_key).expect("a point");
+        let r = Scalar::from_bytes_mod_order([9; 32]);
+        let r_point = EdwardsPoint::mul_base(&r) + torsion_of_order_8();
+        let found = (0..256u32).find_map(|attempt| {
+            let body = format!("mixed-order R, attempt {attempt}").into_bytes();
+            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(ORIGIN, &body));
+            let raw = ed25519_dalek::verify_batch(
+                &[signing_bytes(ORIGIN, &body).as_slice()],
+                &[Signature::from_bytes(&signature)],
+                &[key],
+            );
+            raw.is_ok().then_some((body, signature))
+        });
+        let (body, signature) = found.expect("one coefficient in 8 is a multiple of 8");
+        let signature_parsed = Signature::from_bytes(&signature);
         assert!(
-            !is_canonical_y(&encoding(0xf0, 0xff)),
-            "p + 3, sign bit set"
+            key.verify_strict(&signing_bytes(ORIGIN, &body), &signature_parsed)
+                .is_err()
         );
+        let r = CompressedEdwardsY(signature[..32].try_into().expect("32 bytes"));
+        let r_decoded = r.decompress().expect("R is a point");
         assert!(
-            is_canonical_y(&encoding(0xff, 0x7e)),
-            "below p in the top byte"
+            !r_decoded.is_small_order() && r_decoded.compress() == r,
+            "R is neither small-order nor non-canonical: only its torsion gives it away"
         );
-        assert!(is_canonical_y(&[0; 32]));
+        check(
+            &public_key,
+            &signature,
+            &body,
+            Err(EnvelopeError::SignatureInvalid),
+        );
+        // In a batch among honest signatures too.
+        let mut owned = signed_items(5);
+        owned[3] = (public_key, signature, body);
+        assert_eq!(
+            verify_batch(ORIGIN, &as_items(&owned)),
+            Err(EnvelopeError::BatchItem {
+                index: 3,
+                error: Box::new(EnvelopeError::SignatureInvalid)
+            })
+        );
+    }
+
+    /// A key `A' = [a]B + T`, with `T` of order 8, signs events that `verify_strict` accepts
+    /// whenever `k` is a multiple of 8 (`[k]T` vanishes), which a cofactored verifier or a batch
+    /// equation judges otherwise. No honest key looks like this: registration refuses it.
+    #[test]
+    fn mixed_order_key_is_refused_at_registration() {
+        let a = Scalar::from_bytes_mod_order([5; 32]);
+        let public_key = (EdwardsPoint::mul_base(&a) + torsion_of_order_8())
+            .compress()
+            .0;
+        let key = VerifyingKey::from_bytes(&public_key).expect("a point");
+        let r = Scalar::from_bytes_mod_order([6; 32]);
+        let r_point = EdwardsPoint::mul_base(&r);
+        let accepted = (0..256u32).any(|attempt| {
+            let body = format!("mixed-order key, attempt {attempt}").into_bytes();
+            let signature = raw_sign(a, &public_key, r, r_point, &signing_bytes(ORIGIN, &body));
+            verify(ORIGIN, &public_key, &signature, &body).is_ok()
+        });
+        assert!(accepted, "one k in 8 is a multiple of 8");
+        assert!(!key.to_edwards().is_small_order());
+        assert_eq!(
+            check_public_key(&public_key),
+            Err(EnvelopeError::PublicKeyWeak)
+        );
     }
 
     #[test]
-    fn small_order_list_is_exactly_the_weak_points() {
-        let mut weak_points = Vec::new();
-        for y in SMALL_ORDER_Y {
-            for sign in [0, 0x80] {
-                let mut encoding = y;
-                encoding[31] |= sign;
-                assert!(has_small_order(&encoding));
-                if let Ok(point) = VerifyingKey::from_bytes(&encoding) {
-                    assert!(point.is_weak(), "{}", hex::encode(encoding));
-                    weak_points.push(point.to_edwards().compress().to_bytes());
-                }
-            }
+    fn registered_keys_are_prime_order_points() {
+        #[track_caller]
+        fn check_key(public_key: [u8; 32], expected: Result<(), EnvelopeError>) {
+            assert_eq!(
+                check_public_key(&public_key),
+                expected,
+                "{}",
+                hex::encode(public_key)
+            );
         }
-        weak_points.sort_unstable();
-        weak_points.dedup();
-        // Ed25519's torsion subgroup has exactly 8 points: the list misses none of them.
-        assert_eq!(weak_points.len(), 8);
-        for seed in 0..64 {
-            let signature = sign(&key(seed), b"body");
-            let r: [u8; 32] = signature[..32].try_into().expect("32 bytes");
-            assert!(!has_small_order(&r) && is_canonical_y(&r));
+        for seed in 0..16 {
+            check_key(public(&key(seed)), Ok(()));
         }
+        for torsion in curve25519_dalek::constants::EIGHT_TORSION {
+            check_key(torsion.compress().0, Err(EnvelopeError::PublicKeyWeak));
+        }
+        let honest = EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order([3; 32]));
+        check_key(
+            (honest + torsion_of_order_8()).compress().0,
+            Err(EnvelopeError::PublicKeyWeak),
+        );
+        // y = 2 is on no point; y = p + 3 encodes the point with y = 3, non-canonically.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        check_key(not_a_point, Err(EnvelopeError::PublicKeyInvalid));
+        let mut p_plus_3 = [0xff; 32];
+        p_plus_3[0] = 0xf0;
+        p_plus_3[31] = 0x7f;
+        check_key(p_plus_3, Err(EnvelopeError::PublicKeyWeak));
     }
 
-    /// y = 3 is on the curve, so y = p + 3 decodes to the same point: only the encoding is
-    /// wrong, and strict verification refuses it.
+    /// y = 3 is on the curve, so y = p + 3 decodes to the same point: only the encoding of `R`
+    /// is wrong, and strict verification refuses it.
     #[test]
-    fn non_canonical_r_is_refused_before_the_batch_equation() {
+    fn non_canonical_r_is_refused() {
         let signer = key(4);
-        let mut signature = sign(&signer, b"body");
-        let canonical = check_strict(&signer.verifying_key(), &Signature::from_bytes(&signature));
-        assert_eq!(canonical, Ok(()));
+        let mut signature = sign(&signer, ORIGIN, b"body");
         let mut p_plus_3 = [0xff; 32];
         p_plus_3[0] = 0xf0;
         p_plus_3[31] = 0x7f;
         signature[..32].copy_from_slice(&p_plus_3);
-        let refused = check_strict(&signer.verifying_key(), &Signature::from_bytes(&signature));
-        assert_eq!(refused, Err(EnvelopeError::SignatureInvalid));
+        check(
+            &public(&signer),
+            &signature,
+            b"body",
+            Err(EnvelopeError::SignatureInvalid),
+        );
     }
 
     fn signed_items(count: usize) -> Vec<([u8; PUBLIC_KEY_LEN], [u8; SIGNATURE_LEN], Vec<u8>)> {
@@ -719,7 +652,7 @@ mod tests {
             .map(|index| {
                 let signer = key(u8::try_from(index % 256).expect("below 256"));
                 let body = format!("event body number {index}").into_bytes();
-                (public(&signer), sign(&signer, &body), body)
+                (public(&signer), sign(&signer, ORIGIN, &body), body)
             })
             .collect()
     }
@@ -735,19 +668,19 @@ mod tests {
 
     #[test]
     fn batch_finds_the_bad_signature() {
-        assert_eq!(verify_batch(&[]), Ok(()));
-        assert_eq!(first_invalid(&[]), None);
+        let refused = |index| {
+            Err(EnvelopeError::BatchItem {
+                index,
+                error: Box::new(EnvelopeError::SignatureInvalid),
+            })
+        };
+        assert_eq!(verify_batch(ORIGIN, &[]), Ok(()));
         let mut owned = signed_items(64);
-        assert_eq!(verify_batch(&as_items(&owned)), Ok(()));
-        assert_eq!(first_invalid(&as_items(&owned)), None);
+        assert_eq!(verify_batch(ORIGIN, &as_items(&owned)), Ok(()));
         owned[37].2.push(b'!');
-        assert_eq!(
-            verify_batch(&as_items(&owned)),
-            Err(EnvelopeError::BatchInvalid)
-        );
-        assert_eq!(first_invalid(&as_items(&owned)), Some(37));
+        assert_eq!(verify_batch(ORIGIN, &as_items(&owned)), refused(37));
         owned[5].1[0] ^= 1;
-        assert_eq!(first_invalid(&as_items(&owned)), Some(5));
+        assert_eq!(verify_batch(ORIGIN, &as_items(&owned)), refused(5));
     }
 
     #[test]
@@ -759,151 +692,15 @@ mod tests {
             index: 2,
             error: Box::new(EnvelopeError::PublicKeyLength { len: 31 }),
         };
-        assert_eq!(verify_batch(&items), Err(expected));
-        assert_eq!(first_invalid(&items), Some(2));
+        assert_eq!(verify_batch(ORIGIN, &items), Err(expected));
         let owned = signed_items(BATCH_LEN_MAX + 1);
         let items = as_items(&owned);
-        assert_eq!(verify_batch(&items[..BATCH_LEN_MAX]), Ok(()));
+        assert_eq!(verify_batch(ORIGIN, &items[..BATCH_LEN_MAX]), Ok(()));
         assert_eq!(
-            verify_batch(&items),
+            verify_batch(ORIGIN, &items),
             Err(EnvelopeError::BatchTooLarge {
                 len: BATCH_LEN_MAX + 1
             })
         );
-    }
-
-    #[test]
-    fn entry_header_worked_example() {
-        let entry = encode_event_entry(1_700_000_000_000, &[0xaa; 32], &[0xbb; 64], b"body");
-        assert_eq!(
-            hex::encode(&entry[..ENTRY_HEADER_LEN]),
-            "01010000018bcfe56800"
-        );
-        assert_eq!(entry.len(), ENTRY_HEADER_LEN + 96 + 4);
-        assert_eq!(&entry[ENTRY_HEADER_LEN..ENTRY_HEADER_LEN + 32], &[0xaa; 32]);
-        assert_eq!(
-            &entry[ENTRY_HEADER_LEN + 32..ENTRY_HEADER_LEN + 96],
-            &[0xbb; 64]
-        );
-        assert_eq!(&entry[ENTRY_HEADER_LEN + 96..], b"body");
-        let genesis = encode_genesis_entry(-1, b"\x0a\x01x");
-        assert_eq!(hex::encode(genesis), "0100ffffffffffffffff0a0178");
-    }
-
-    #[test]
-    fn entries_round_trip_at_the_edges() {
-        let longest = vec![7u8; BODY_LEN_MAX];
-        for recorded_unix_ms in [i64::MIN, -1, 0, 1_700_000_000_000, i64::MAX] {
-            for body in [&b""[..], b"x", &longest] {
-                let entry = encode_event_entry(recorded_unix_ms, &[1; 32], &[2; 64], body);
-                let expected = EntryKind::Event {
-                    public_key: [1; 32],
-                    signature: [2; 64],
-                    body,
-                };
-                assert_eq!(
-                    decode_entry(&entry),
-                    Ok(EntryRef {
-                        recorded_unix_ms,
-                        kind: expected
-                    })
-                );
-                let entry = encode_genesis_entry(recorded_unix_ms, body);
-                let expected = EntryKind::Genesis { genesis: body };
-                assert_eq!(
-                    decode_entry(&entry),
-                    Ok(EntryRef {
-                        recorded_unix_ms,
-                        kind: expected
-                    })
-                );
-            }
-        }
-        let longest_entry = encode_event_entry(0, &[1; 32], &[2; 64], &longest);
-        assert_eq!(longest_entry.len(), ENTRY_LEN_MAX);
-    }
-
-    #[test]
-    fn decode_refuses_malformed_entries() {
-        let event = encode_event_entry(5, &[1; 32], &[2; 64], b"body");
-        let with = |index: usize, byte: u8| {
-            let mut changed = event.clone();
-            changed[index] = byte;
-            changed
-        };
-        let too_short = |len| EnvelopeError::EntryTooShort {
-            len,
-            needed: ENTRY_HEADER_LEN,
-        };
-        let event_too_short = |len| EnvelopeError::EntryTooShort {
-            len,
-            needed: ENTRY_HEADER_LEN + 96,
-        };
-        let cases: Vec<(Vec<u8>, EnvelopeError)> = vec![
-            (vec![], too_short(0)),
-            (
-                event[..ENTRY_HEADER_LEN - 1].to_vec(),
-                too_short(ENTRY_HEADER_LEN - 1),
-            ),
-            (
-                event[..ENTRY_HEADER_LEN].to_vec(),
-                event_too_short(ENTRY_HEADER_LEN),
-            ),
-            (
-                event[..ENTRY_HEADER_LEN + 95].to_vec(),
-                event_too_short(ENTRY_HEADER_LEN + 95),
-            ),
-            (with(0, 0), EnvelopeError::EntryVersion { version: 0 }),
-            (with(0, 2), EnvelopeError::EntryVersion { version: 2 }),
-            (with(1, 2), EnvelopeError::EntryKind { kind: 2 }),
-            (with(1, 255), EnvelopeError::EntryKind { kind: 255 }),
-            (
-                vec![ENTRY_VERSION; ENTRY_LEN_MAX + 1],
-                EnvelopeError::EntryTooLong {
-                    len: ENTRY_LEN_MAX + 1,
-                },
-            ),
-        ];
-        for (bytes, expected) in cases {
-            assert_eq!(decode_entry(&bytes), Err(expected));
-        }
-        // An event entry of exactly header, key and signature holds an empty body.
-        let empty = decode_entry(&event[..ENTRY_HEADER_LEN + 96]).expect("valid framing");
-        assert!(matches!(empty.kind, EntryKind::Event { body: b"", .. }));
-    }
-
-    #[test]
-    fn encoding_past_the_limit_is_a_bug_that_panics() {
-        let too_long = vec![0u8; BODY_LEN_MAX + 1];
-        let event =
-            std::panic::catch_unwind(|| encode_event_entry(0, &[0; 32], &[0; 64], &too_long));
-        assert!(event.is_err());
-        let genesis_too_long = vec![0u8; ENTRY_LEN_MAX - ENTRY_HEADER_LEN + 1];
-        let genesis = std::panic::catch_unwind(|| encode_genesis_entry(0, &genesis_too_long));
-        assert!(genesis.is_err());
-        assert_eq!(
-            encode_genesis_entry(0, &genesis_too_long[1..]).len(),
-            ENTRY_LEN_MAX
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn any_event_entry_round_trips(
-            recorded_unix_ms in any::<i64>(),
-            public_key in any::<[u8; 32]>(),
-            signature in proptest::collection::vec(any::<u8>(), 64),
-            body in proptest::collection::vec(any::<u8>(), 0..2048),
-        ) {
-            let signature: [u8; 64] = signature.try_into().expect("64 bytes");
-            let entry = encode_event_entry(recorded_unix_ms, &public_key, &signature, &body);
-            let kind = EntryKind::Event { public_key, signature, body: &body };
-            prop_assert_eq!(decode_entry(&entry), Ok(EntryRef { recorded_unix_ms, kind }));
-        }
-
-        #[test]
-        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = decode_entry(&bytes);
-        }
     }
 }

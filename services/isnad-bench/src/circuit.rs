@@ -186,6 +186,8 @@ pub struct Circuit {
     pub pharmacy_site: Gln,
     /// Every product, in registration order.
     pub products: Vec<Product>,
+    /// The origin of the log the circuit's events are signed for: no other log accepts them.
+    origin: String,
     /// Event ids are derived from this namespace and a counter: unique per circuit, cheap.
     id_namespace: [u8; 16],
     next_event: AtomicU64,
@@ -201,23 +203,32 @@ pub const DISTRIBUTOR_PREFIX: &str = "6115550";
 pub const REGULATOR_PARTY_BASE: &str = "611000100000";
 
 impl Circuit {
-    /// A circuit with fresh random keys for everyone, the regulator included.
-    pub fn generate() -> Result<Circuit, CircuitError> {
+    /// A circuit on the log named `origin`, with fresh random keys for everyone, the regulator
+    /// included.
+    pub fn generate(origin: &str) -> Result<Circuit, CircuitError> {
         let regulator_key = random_key()?;
-        Circuit::with_regulator_sites(gln(REGULATOR_PARTY_BASE), regulator_key)
+        Circuit::with_regulator_sites(origin, gln(REGULATOR_PARTY_BASE), regulator_key)
     }
 
     /// A circuit whose regulator is an existing one (party and key), acting at its party GLN
     /// (the site `isnad-server init` records when given none); the other participants get
     /// fresh random keys.
-    pub fn with_regulator(party: Gln, key: SigningKey) -> Result<Circuit, CircuitError> {
-        let mut circuit = Circuit::with_regulator_sites(party, key)?;
+    pub fn with_regulator(
+        origin: &str,
+        party: Gln,
+        key: SigningKey,
+    ) -> Result<Circuit, CircuitError> {
+        let mut circuit = Circuit::with_regulator_sites(origin, party, key)?;
         circuit.regulator.sites = vec![party];
         Ok(circuit)
     }
 
     /// A circuit whose regulator has the given party and key and the circuit's own sites.
-    fn with_regulator_sites(party: Gln, key: SigningKey) -> Result<Circuit, CircuitError> {
+    fn with_regulator_sites(
+        origin: &str,
+        party: Gln,
+        key: SigningKey,
+    ) -> Result<Circuit, CircuitError> {
         let mut id_namespace = [0u8; 16];
         getrandom::fill(&mut id_namespace)
             .map_err(|error| CircuitError::Randomness(error.to_string()))?;
@@ -281,6 +292,7 @@ impl Circuit {
             )?,
             pharmacy_site: gln("611000900001"),
             products: products(),
+            origin: origin.to_owned(),
             id_namespace,
             next_event: AtomicU64::new(0),
         })
@@ -474,10 +486,15 @@ impl Circuit {
         )
     }
 
-    /// Signs one event with its signer's key.
+    /// The origin of the log the circuit's events are signed for.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Signs one event with its signer's key, for the circuit's log.
     pub fn sign(&self, unsigned: &Unsigned) -> pb::SignedEvent {
         let key = &self.participant(unsigned.who).signing_key;
-        isnad_client::sign::sign_event(key, &unsigned.event)
+        isnad_client::sign::sign_event(key, &self.origin, &unsigned.event)
     }
 
     /// Signs every event, in order, on every core.
@@ -571,7 +588,7 @@ mod tests {
     use isnad_core::envelope;
 
     fn circuit() -> Circuit {
-        Circuit::generate().expect("the test machine has randomness")
+        Circuit::generate("test.isnad.test/log").expect("the test machine has randomness")
     }
 
     #[test]
@@ -671,8 +688,13 @@ mod tests {
         let signed = circuit.sign_all(&events);
         assert_eq!(signed.len(), events.len());
         for (unsigned, signed) in events.iter().zip(&signed) {
-            envelope::verify(&signed.public_key, &signed.signature, &signed.body)
-                .expect("a circuit signature verifies");
+            envelope::verify(
+                circuit.origin(),
+                &signed.public_key,
+                &signed.signature,
+                &signed.body,
+            )
+            .expect("a circuit signature verifies");
             let decoded = isnad_proto::decode_event_body(&signed.body).expect("bodies decode");
             assert_eq!(decoded, unsigned.event);
             assert_eq!(
@@ -686,7 +708,8 @@ mod tests {
     fn an_existing_regulator_acts_at_its_party_gln() {
         let key = SigningKey::from_bytes(&[7; 32]);
         let party = gln("611000500000");
-        let circuit = Circuit::with_regulator(party, key.clone()).expect("randomness");
+        let circuit =
+            Circuit::with_regulator("test.isnad.test/log", party, key.clone()).expect("randomness");
         let regulator = circuit.participant(Who::Regulator);
         assert_eq!(
             (regulator.party, regulator.sites.clone()),

@@ -20,8 +20,12 @@ struct Cli {
     short: bool,
     /// Benchmark a server already running at this `host:port` instead of starting one. Its
     /// log must be fresh, with the regulator given by --regulator-party and --regulator-key.
-    #[arg(long, requires_all = ["regulator_party", "regulator_key"])]
+    #[arg(long, requires_all = ["origin", "regulator_party", "regulator_key"])]
     server: Option<String>,
+    /// The origin of the log of the server given by --server (the first line of its
+    /// checkpoints): the events are signed for that log only.
+    #[arg(long)]
+    origin: Option<String>,
     /// The regulator party GLN of the server given by --server.
     #[arg(long)]
     regulator_party: Option<String>,
@@ -106,8 +110,13 @@ fn external(cli: &Cli) -> anyhow::Result<Option<ExternalServer>> {
         .as_ref()
         .context("--regulator-key is required with --server")?;
     let key = isnad_client::keys::read_private_key(key_file)?;
+    let origin = cli
+        .origin
+        .clone()
+        .context("--origin is required with --server")?;
     Ok(Some(ExternalServer {
         address: address.clone(),
+        origin,
         regulator_party: party.parse().context("--regulator-party")?,
         regulator_key: key.key,
         pid: cli.server_pid,

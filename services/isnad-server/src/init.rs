@@ -63,13 +63,20 @@ pub fn init(options: &InitOptions) -> anyhow::Result<InitOutcome> {
     anyhow::ensure!(
         !options.origin.contains('\n')
             && !options.origin.contains('+')
-            && !options.origin.contains(' '),
-        "the origin must be one line without '+' or spaces (it names the log's key)"
+            && !options.origin.contains(' ')
+            && !options.origin.contains('\0'),
+        "the origin must be one line without '+', spaces or NUL (it names the log's key, and \
+         event signatures end it with a NUL byte)"
     );
     anyhow::ensure!(
         !options.regulator_keys.is_empty(),
         "at least one regulator key is needed"
     );
+    for key in &options.regulator_keys {
+        // The rules refuse such keys in every later registration; genesis is written here.
+        envelope::check_public_key(&key.0)
+            .map_err(|error| anyhow::anyhow!("regulator key {}: {error}", hex::encode(key.0)))?;
+    }
     let store_dir = options.data_dir.join(STORE_DIR);
     anyhow::ensure!(
         !store_dir.exists(),
@@ -170,18 +177,51 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn the_log_key_is_readable_by_its_owner_only_and_opens() {
-        let dir = tempfile::tempdir().expect("temp dir");
+    fn options(dir: &Path) -> InitOptions {
         let regulator = Scenario::bare().regulator;
-        let options = InitOptions {
-            data_dir: dir.path().join("data"),
+        InitOptions {
+            data_dir: dir.join("data"),
             origin: "isnad.example/log".into(),
             regulator_party: regulator.party,
             regulator_name: "regulator".into(),
             regulator_sites: vec![regulator.site],
             regulator_keys: vec![PublicKey(regulator.signing_key.verifying_key().to_bytes())],
-        };
+        }
+    }
+
+    #[test]
+    fn a_small_order_regulator_key_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut options = options(dir.path());
+        let mut identity = [0; 32];
+        identity[0] = 1;
+        options.regulator_keys.push(PublicKey(identity));
+        let error = init(&options).expect_err("a small-order key is no regulator key");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "regulator key {}: public key is not a valid Ed25519 key: small order, torsion \
+                 or non-canonical",
+                hex::encode(identity)
+            )
+        );
+        assert!(!options.data_dir.exists(), "nothing is written");
+    }
+
+    #[test]
+    fn an_origin_with_a_nul_byte_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut options = options(dir.path());
+        options.origin = "isnad.example/log\0x".into();
+        let error = init(&options).expect_err("a NUL byte would end the origin early");
+        assert!(error.to_string().contains("NUL"), "{error}");
+        assert!(!options.data_dir.exists(), "nothing is written");
+    }
+
+    #[test]
+    fn the_log_key_is_readable_by_its_owner_only_and_opens() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = options(dir.path());
         init(&options).expect("init");
         let key_file = options.data_dir.join(LOG_KEY_FILE);
         let mode = fs::metadata(&key_file).expect("stat").permissions().mode() & 0o777;

@@ -45,7 +45,7 @@ pub struct CheckedEvent {
     pub body: Bytes,
     /// The signer's key.
     pub public_key: [u8; 32],
-    /// The signature over `SIGNING_CONTEXT || body`.
+    /// The signature over `SIGNING_CONTEXT || origin || 0x00 || body`.
     pub signature: [u8; 64],
 }
 
@@ -186,12 +186,13 @@ impl Ledger {
                 "the server is shutting down; retry on another replica or later".into(),
             ));
         }
+        let origin = self.inner.genesis.origin.clone();
         let checked = if events.len() > 64 {
-            tokio::task::spawn_blocking(move || check_events(events))
+            tokio::task::spawn_blocking(move || check_events(&origin, events))
                 .await
                 .map_err(|e| LedgerError::Unavailable(format!("checking task failed: {e}")))??
         } else {
-            check_events(events)?
+            check_events(&origin, events)?
         };
         let (reply, answer) = oneshot::channel();
         self.inner
@@ -208,8 +209,12 @@ impl Ledger {
     }
 }
 
-/// The stateless checks: limits, decoding, signatures (batch-verified).
-pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, LedgerError> {
+/// The stateless checks: limits, decoding, signatures (each verified strictly for this log's
+/// `origin`, as the client and the auditor verify them).
+pub fn check_events(
+    origin: &str,
+    events: Vec<pb::SignedEvent>,
+) -> Result<Vec<CheckedEvent>, LedgerError> {
     if events.is_empty() {
         return Err(LedgerError::InvalidArgument {
             reason: Reason::EmptyRequest,
@@ -236,8 +241,13 @@ pub fn check_events(events: Vec<pb::SignedEvent>) -> Result<Vec<CheckedEvent>, L
         .iter()
         .map(|c| (&c.public_key[..], &c.signature[..], &c.body[..]))
         .collect();
-    if envelope::verify_batch(&items).is_err() {
-        let position = envelope::first_invalid(&items).unwrap_or(0);
+    // Every item passed check_shape, so the only refusal left is a signature that does not
+    // verify: the same definition the client and the auditor apply to what the log serves.
+    if let Err(error) = envelope::verify_batch(origin, &items) {
+        let position = match error {
+            envelope::EnvelopeError::BatchItem { index, .. } => index,
+            _ => 0,
+        };
         return Err(LedgerError::BadSignature {
             message: format!(
                 "event {position}: the signature does not verify for this body and key"

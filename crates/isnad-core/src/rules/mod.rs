@@ -587,8 +587,10 @@ fn check_fields(event: &Event) -> Result<(), ApplyError> {
             check_items("items", items, 1)
         }
         Payload::Receive { missing, .. } => check_items("missing", missing, 0),
+        Payload::AddKey { public_key, .. } => {
+            registry::check_registered_key("public_key", public_key)
+        }
         Payload::ReinstateParticipant { .. }
-        | Payload::AddKey { .. }
         | Payload::RevokeKey { .. }
         | Payload::Inspect { .. } => Ok(()),
     }

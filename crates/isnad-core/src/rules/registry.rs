@@ -1,6 +1,7 @@
 //! The registry: admitting participants, their keys, suspensions. Only a regulator signs
 //! these (checked in `authorize`); every entry is indexed under the party it is about.
 
+use crate::envelope;
 use crate::event::{Admit, Event, PublicKey};
 use crate::gs1::Gln;
 use crate::limits::NAME_LEN_MAX;
@@ -20,10 +21,25 @@ pub(super) fn check_admit(admit: &Admit) -> Result<(), ApplyError> {
     check_list("sites", &admit.sites, 1)?;
     check_list("company_prefixes", &admit.company_prefixes, 0)?;
     check_list("public_keys", &admit.public_keys, 1)?;
+    for (position, public_key) in admit.public_keys.iter().enumerate() {
+        check_registered_key(&format!("public_keys[{position}]"), public_key)?;
+    }
     admit
         .company_prefixes
         .iter()
         .try_for_each(|prefix| check_company_prefix(prefix))
+}
+
+/// A key to register must be one a secret key makes (see `envelope::check_public_key`): any
+/// other could only sign events that some strict verifier refuses, or none at all.
+pub(super) fn check_registered_key(field: &str, public_key: &PublicKey) -> Result<(), ApplyError> {
+    match envelope::check_public_key(&public_key.0) {
+        Ok(()) => Ok(()),
+        Err(error) => refuse(
+            RejectCode::InvalidField,
+            format!("{field}: {}: {error}", hex::encode(public_key.0)),
+        ),
+    }
 }
 
 pub(super) fn admit<V: StateView + ?Sized>(

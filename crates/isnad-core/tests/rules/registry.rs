@@ -367,6 +367,39 @@ pub fn registry_events_rows() -> Vec<Row> {
             }]),
         ),
         (
+            "the regulator adds the identity point, a small-order key",
+            |s| {
+                let party = s.distributor.party;
+                let mut identity = [0; 32];
+                identity[0] = 1;
+                let public_key = PublicKey(identity);
+                by(s, Who::Regulator, Payload::AddKey { party, public_key })
+            },
+            Refused(RejectCode::InvalidField),
+        ),
+        (
+            "the regulator adds a key with a torsion component",
+            |s| {
+                let party = s.distributor.party;
+                let honest = signing_key(60).verifying_key().to_edwards();
+                let torsion = curve25519_dalek::constants::EIGHT_TORSION[1];
+                let public_key = PublicKey((honest + torsion).compress().0);
+                by(s, Who::Regulator, Payload::AddKey { party, public_key })
+            },
+            Refused(RejectCode::InvalidField),
+        ),
+        (
+            "a participant is admitted with a key that is no point",
+            |s| {
+                let mut admit = newcomer().admit();
+                let mut not_a_point = [0; 32];
+                not_a_point[0] = 2;
+                admit.public_keys.push(PublicKey(not_a_point));
+                by(s, Who::Regulator, Payload::AdmitParticipant(admit))
+            },
+            Refused(RejectCode::InvalidField),
+        ),
+        (
             "a hospital adds a key",
             |s| {
                 let party = s.hospital.party;

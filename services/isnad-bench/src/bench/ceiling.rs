@@ -12,13 +12,16 @@ pub const CEILING_BATCH_LEN: usize = 64;
 /// Bytes per signed message: about a single-unit event's body with its signing context.
 pub const CEILING_MESSAGE_LEN: usize = 300;
 
+/// The origin the ceiling's messages are signed for, as long as a benchmark log's.
+const CEILING_ORIGIN: &str = super::server::ORIGIN;
+
 /// What the machine does per second, on every core at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ceiling {
     /// `ed25519_dalek::verify_batch`, batches of [`CEILING_BATCH_LEN`]: the ceiling.
     pub batch_verify_per_s: f64,
-    /// The same batches through `isnad_core::envelope::verify_batch`, which adds the strict
-    /// per-key and per-signature checks the ledger makes: what capture really pays.
+    /// The same signatures through `isnad_core::envelope::verify_batch`, which verifies each
+    /// one strictly, as the ledger does: what capture really pays.
     pub envelope_batch_verify_per_s: f64,
     /// Threads used: one per core.
     pub threads: usize,
@@ -42,8 +45,9 @@ impl Batch {
         };
         for index in 0..CEILING_BATCH_LEN {
             let key = SigningKey::from_bytes(&[index as u8 + 1; 32]);
-            let body = vec![index as u8; CEILING_MESSAGE_LEN - envelope::SIGNING_CONTEXT.len()];
-            let message = envelope::signing_bytes(&body);
+            let unsigned_len = CEILING_MESSAGE_LEN - envelope::SIGNING_CONTEXT.len();
+            let body = vec![index as u8; unsigned_len - CEILING_ORIGIN.len() - 1];
+            let message = envelope::signing_bytes(CEILING_ORIGIN, &body);
             batch.signatures.push(key.sign(&message));
             batch.keys.push(key.verifying_key());
             batch.bodies.push(body);
@@ -64,7 +68,8 @@ impl Batch {
         let items: Vec<(&[u8], &[u8], &[u8])> = (0..CEILING_BATCH_LEN)
             .map(|i| (&keys[i][..], &signatures[i][..], &self.bodies[i][..]))
             .collect();
-        envelope::verify_batch(&items).expect("the ceiling's own signatures verify");
+        envelope::verify_batch(CEILING_ORIGIN, &items)
+            .expect("the ceiling's own signatures verify");
     }
 }
 

@@ -249,7 +249,7 @@ mod tests {
     use isnad_core::event::Payload;
 
     fn circuit() -> Circuit {
-        Circuit::generate().expect("randomness")
+        Circuit::generate(crate::bench::server::ORIGIN).expect("randomness")
     }
 
     fn expiry() -> isnad_core::gs1::Gs1Date {

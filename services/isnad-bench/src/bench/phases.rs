@@ -542,7 +542,7 @@ mod tests {
 
     #[test]
     fn enough_lots_are_commissioned_for_every_capture_lane() {
-        let circuit = Circuit::generate().expect("randomness");
+        let circuit = Circuit::generate(crate::bench::server::ORIGIN).expect("randomness");
         for options in [BenchOptions::full(), BenchOptions::short()] {
             let mut pool = UnitPool::default();
             let expiry = super::super::BENCH_EXPIRY.parse().expect("date");

@@ -21,6 +21,8 @@ pub const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct ExternalServer {
     /// `host:port`.
     pub address: String,
+    /// The origin of its log (the first line of its checkpoints): events are signed for it.
+    pub origin: String,
     /// The regulator named by its genesis.
     pub regulator_party: Gln,
     /// The regulator's signing key.
@@ -58,12 +60,15 @@ impl Target {
         out: &mut dyn Write,
     ) -> anyhow::Result<(Target, Circuit)> {
         if let Some(external) = external {
-            let circuit =
-                Circuit::with_regulator(external.regulator_party, external.regulator_key.clone())?;
+            let circuit = Circuit::with_regulator(
+                &external.origin,
+                external.regulator_party,
+                external.regulator_key.clone(),
+            )?;
             writeln!(out, "server: {} (started elsewhere)", external.address)?;
             return Ok((Target::External(external.clone()), circuit));
         }
-        let circuit = Circuit::generate()?;
+        let circuit = Circuit::generate(server::ORIGIN)?;
         let binary = server::binary_next_to_this_one()?;
         let work_dir = match parent {
             Some(parent) => tempfile::tempdir_in(parent),

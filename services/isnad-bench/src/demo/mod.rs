@@ -97,7 +97,7 @@ pub async fn play(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<
         out,
         "Isnad demo: medical devices made in Morocco, traced through a real ledger.\n"
     )?;
-    let circuit = Circuit::generate()?;
+    let circuit = Circuit::generate(crate::embedded::ORIGIN)?;
     let server = EmbeddedServer::start(&circuit).await?;
     let client = Client::connect(&crate::url(&server.address.to_string()))
         .await

@@ -281,7 +281,7 @@ mod tests {
     }
 
     fn plan_at(units_total: u32, now_unix_ms: i64) -> Plan {
-        let circuit = Circuit::generate().expect("randomness");
+        let circuit = Circuit::generate(crate::embedded::ORIGIN).expect("randomness");
         Plan::new(&circuit, units_total, now_unix_ms)
     }
 

@@ -6,7 +6,7 @@
 //! the request and the rest is sent again. Since a request is atomic, an interrupted run left
 //! each of its requests either wholly captured or not at all.
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use ed25519_dalek::SigningKey;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use isnad_client::bulk;
@@ -63,9 +63,13 @@ pub(crate) async fn submit(
     events: Vec<Event>,
     plan: Plan,
 ) -> anyhow::Result<Exit> {
-    let pending: Vec<Pending> = events.iter().map(|event| sign(key, event)).collect();
-    let total: u64 = pending.iter().map(|p| p.values).sum();
     let client = context.client().await?;
+    let origin = signing_origin(context, &client).await?;
+    let pending: Vec<Pending> = events
+        .iter()
+        .map(|event| sign(key, &origin, event))
+        .collect();
+    let total: u64 = pending.iter().map(|p| p.values).sum();
     let progress = progress_bar(context, total, pending.len());
     let mut tally = Tally::default();
     let registry = events.len() == 1 && is_registry(&events[0].payload);
@@ -96,8 +100,26 @@ pub(crate) async fn submit(
     Ok(Exit::Success)
 }
 
-fn sign(key: &SigningKey, event: &Event) -> Pending {
-    let signed = sign_event(key, event);
+/// The origin of the log the events are signed for, since only that log accepts them: the
+/// pinned log's when a trust store is set up, else the one the server's checkpoint names.
+async fn signing_origin(context: &Context, client: &Client) -> anyhow::Result<String> {
+    if context.trust.exists() {
+        // A recorded fork does not change which log the trust store pins.
+        let trust = context.trust.load_ignoring_fork()?;
+        return Ok(trust.origin().to_owned());
+    }
+    let note = client
+        .checkpoint()
+        .await
+        .context("fetching the log's checkpoint for its origin")?;
+    match note.lines().next() {
+        Some(origin) if !origin.is_empty() => Ok(origin.to_owned()),
+        _ => bail!("the server's checkpoint names no origin"),
+    }
+}
+
+fn sign(key: &SigningKey, origin: &str, event: &Event) -> Pending {
+    let signed = sign_event(key, origin, event);
     let weight = bulk::EventWeight::of(&signed, &event.payload);
     Pending {
         id: hex::encode(event.id.0),

@@ -399,7 +399,7 @@ pub(crate) async fn admit(args: AdmitArgs, context: &Context) -> anyhow::Result<
 }
 
 fn public_key(text: &str) -> anyhow::Result<PublicKey> {
-    // The same checks as a trust anchor: 32 bytes of hex, a point on the curve.
+    // The same checks as a trust anchor: 32 bytes of hex, a key a secret key makes.
     parse_regulator_key(text)
         .map_err(|error| anyhow::anyhow!("public key {text:?}: {}", error_problem(&error)))
 }
