@@ -139,6 +139,9 @@ reasons! {
     Unavailable => "UNAVAILABLE", Unavailable;
     /// The server's storage failed: its fault, not the request's.
     Storage => "STORAGE", Internal;
+    /// The server failed while applying this request (its fault, logged): nothing of the
+    /// request was applied, and the server goes on with other requests.
+    Internal => "INTERNAL", Internal;
 
     // The executor's rules (`isnad_core::rules::RejectCode`, same names).
     /// A field is malformed, empty, too long, or contradicts another field.

@@ -68,6 +68,10 @@ pub enum LedgerError {
     /// Storage failed: an operating error of this server, not of the request.
     #[error("storage: {0}")]
     Storage(String),
+    /// Applying the request failed inside this server (a bug, logged); nothing of the request
+    /// was applied and the server goes on.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<LedgerError> for Status {
@@ -94,6 +98,7 @@ impl From<LedgerError> for Status {
             }
             LedgerError::Unavailable(_) => (Code::Unavailable, Reason::Unavailable, None),
             LedgerError::Storage(_) => (Code::Internal, Reason::Storage, None),
+            LedgerError::Internal(_) => (Code::Internal, Reason::Internal, None),
         };
         // The variant decides the status; a reason given with another variant than the one the
         // contract (and the partner guide) pairs it with is a bug at the refusing site.
@@ -209,6 +214,12 @@ mod tests {
             LedgerError::Unavailable("closing".into()),
             Code::Unavailable,
             Reason::Unavailable,
+            None,
+        );
+        check(
+            LedgerError::Internal("a bug".into()),
+            Code::Internal,
+            Reason::Internal,
             None,
         );
         check(

@@ -3,6 +3,10 @@
 //! [`run`] serves the capture, registry, verification and log services (plus gRPC health and
 //! reflection) over an already bound listener until a shutdown future resolves, so that tests
 //! drive the real server on `127.0.0.1:0`. The data directory is created by [`init::init`].
+//!
+//! When the sequencer stops on a failure (a storage error such as a full disk), every service
+//! turns NOT_SERVING in gRPC health, the server stops and [`run`] returns an error, so that
+//! the process exits non-zero and its supervisor restarts it from what is durable.
 
 pub mod error;
 pub mod init;
@@ -11,16 +15,35 @@ pub mod service;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use isnad_proto::contract::{REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX};
 use isnad_proto::pb;
 use tokio::net::TcpListener;
+use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::ledger::Ledger;
 use crate::service::capture::{CaptureService, RegistryService};
 use crate::service::log::LogService;
 use crate::service::verification::VerificationService;
+
+/// How long the server drains after its sequencer failed before it stops anyway: nothing is
+/// left to commit, so long-lived streams (follow, health watch) are not waited for longer
+/// than it takes them to read that the server is NOT_SERVING.
+pub const FAILED_DRAIN_MAX: Duration = Duration::from_secs(5);
+
+/// The gRPC services this server reports on in health, by their full names; the empty name
+/// is the whole server.
+const HEALTH_SERVICES: [&str; 5] = [
+    "",
+    <pb::capture_server::CaptureServer<CaptureService> as NamedService>::NAME,
+    <pb::verification_server::VerificationServer<VerificationService> as NamedService>::NAME,
+    <pb::log_server::LogServer<LogService> as NamedService>::NAME,
+    <pb::registry_server::RegistryServer<RegistryService> as NamedService>::NAME,
+];
 
 /// What `serve` needs.
 #[derive(Debug, Clone)]
@@ -49,18 +72,7 @@ pub async fn run(
     // printed once the store is open and the sequencer runs, so it also means "ready".
     println!("listening on {}", listener.local_addr()?);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<pb::capture_server::CaptureServer<CaptureService>>()
-        .await;
-    health_reporter
-        .set_serving::<pb::verification_server::VerificationServer<VerificationService>>()
-        .await;
-    health_reporter
-        .set_serving::<pb::log_server::LogServer<LogService>>()
-        .await;
-    health_reporter
-        .set_serving::<pb::registry_server::RegistryServer<RegistryService>>()
-        .await;
+    set_health(&health_reporter, ServingStatus::Serving).await;
     // Reflection in both versions: `grpc.reflection.v1` for current clients, and
     // `v1alpha` for those that speak only it (Python's grpcio-reflection, older grpcurl builds,
     // several GUI clients).
@@ -70,7 +82,7 @@ pub async fn run(
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    tonic::transport::Server::builder()
+    let serving = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
@@ -96,14 +108,34 @@ pub async fn run(
         .serve_with_incoming_shutdown(incoming(listener), {
             let ledger = ledger.clone();
             async move {
-                shutdown.await;
+                tokio::select! {
+                    () = shutdown => {}
+                    _ = ledger.failed() => {}
+                }
                 ledger.begin_shutdown();
             }
-        })
-        .await?;
+        });
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => served?,
+        failure = ledger.failed() => {
+            set_health(&health_reporter, ServingStatus::NotServing).await;
+            if tokio::time::timeout(FAILED_DRAIN_MAX, serving).await.is_err() {
+                tracing::warn!("streams still open after the drain; stopping anyway");
+            }
+            anyhow::bail!("the sequencer stopped ({failure}); restart to recover from what is durable");
+        }
+    }
     ledger.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Sets every service's health status.
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    for service in HEALTH_SERVICES {
+        reporter.set_service_status(service, status).await;
+    }
 }
 
 /// The connections accepted on `listener`, with `TCP_NODELAY` set on each: tonic applies its
