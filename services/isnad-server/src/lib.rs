@@ -12,6 +12,7 @@ pub mod error;
 pub mod init;
 pub mod ledger;
 pub mod service;
+pub mod transport;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -83,6 +84,9 @@ pub async fn run(
         .register_encoded_file_descriptor_set(isnad_proto::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let serving = tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            transport::contract_status::<tonic::body::Body>,
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
