@@ -137,6 +137,8 @@ pub fn unreachable_address() -> (tokio::net::TcpSocket, SocketAddr) {
 #[derive(Debug)]
 pub struct Server {
     child: Child,
+    /// Receives once the server's standard output closed: it exited.
+    stdout_closed: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
     /// Where it listens.
     pub address: SocketAddr,
 }
@@ -159,8 +161,29 @@ impl Server {
     }
 
     fn start_with(data_dir: &Path, skew_ms: i64, args: &[&str]) -> Server {
-        let mut child = Command::new(binary("isnad-server"))
-            .env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string())
+        let mut command = Command::new(binary("isnad-server"));
+        command.env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string());
+        Server::spawn(command, data_dir, args)
+    }
+
+    /// Starts the server with no file of its own able to grow past `file_bytes_max` (the
+    /// shell's `ulimit -f`, with SIGXFSZ ignored so that a write past it fails with `EFBIG`
+    /// instead of killing the process): a disk that fills up, for one process, without root.
+    pub fn start_file_size_limited(data_dir: &Path, file_bytes_max: u64) -> Server {
+        let mut command = Command::new("sh");
+        // POSIX counts `ulimit -f` in 512-byte blocks; an ignored signal stays ignored
+        // across `exec`.
+        command
+            .arg("-c")
+            .arg(r#"trap '' XFSZ && ulimit -f "$1" && shift && exec "$@""#)
+            .arg("sh")
+            .arg((file_bytes_max / 512).to_string())
+            .arg(binary("isnad-server"));
+        Server::spawn(command, data_dir, &[])
+    }
+
+    fn spawn(mut command: Command, data_dir: &Path, args: &[&str]) -> Server {
+        let mut child = command
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
@@ -172,12 +195,14 @@ impl Server {
             .expect("isnad-server starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let (sender, receiver) = std::sync::mpsc::channel();
+        let (closed, stdout_closed) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(address) = line.strip_prefix("listening on ") {
                     let _ = sender.send(address.trim().to_owned());
                 }
             }
+            let _ = closed.send(());
         });
         let printed = match receiver.recv_timeout(START_TIMEOUT) {
             Ok(printed) => printed,
@@ -193,7 +218,11 @@ impl Server {
         let address = printed
             .parse()
             .unwrap_or_else(|error| panic!("not a socket address: {printed:?}: {error}"));
-        Server { child, address }
+        Server {
+            child,
+            address,
+            stdout_closed: std::sync::Mutex::new(stdout_closed),
+        }
     }
 
     /// The server's URL for tonic.
@@ -234,6 +263,18 @@ impl Server {
     /// The registry client.
     pub async fn registry(&self) -> pb::registry_client::RegistryClient<Channel> {
         pb::registry_client::RegistryClient::new(self.channel().await)
+    }
+
+    /// Waits, at most `timeout`, for the server to exit by itself; `None` if it is still
+    /// running then (it is killed when dropped). The end of its standard output says it
+    /// exited: nothing else holds that pipe.
+    pub fn exited(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        self.stdout_closed
+            .get_mut()
+            .expect("no holder panicked")
+            .recv_timeout(timeout)
+            .ok()?;
+        Some(self.child.wait().expect("reap"))
     }
 
     /// SIGKILL: no chance to flush or answer anything more.

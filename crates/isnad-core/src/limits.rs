@@ -24,3 +24,33 @@ pub const PARTICIPANT_LIST_MAX: usize = 64;
 
 /// Digits of a GS1 company prefix, least and most.
 pub const COMPANY_PREFIX_DIGITS: std::ops::RangeInclusive<usize> = 6..=12;
+
+/// Characters of a refused value quoted back in an error message at most: a message names what
+/// was wrong without echoing a megabyte of junk to the sender and into the logs.
+pub const ECHO_CHARS_MAX: usize = 32;
+
+/// `value` as an error message quotes it: whole when short, otherwise its first
+/// [`ECHO_CHARS_MAX`] characters and its length.
+pub fn excerpt(value: &str) -> String {
+    let len = value.chars().count();
+    if len <= ECHO_CHARS_MAX {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(ECHO_CHARS_MAX).collect();
+    format!("{head:?}… ({len} characters)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_quoted_by_a_prefix_and_their_length() {
+        assert_eq!(excerpt("SN1"), "\"SN1\"");
+        let long = "S".repeat(65_535);
+        let quoted = excerpt(&long);
+        assert!(quoted.len() < 64, "{quoted}");
+        assert!(quoted.ends_with("… (65535 characters)"), "{quoted}");
+        assert!(quoted.starts_with(&format!("{:?}", &long[..ECHO_CHARS_MAX])[..ECHO_CHARS_MAX]));
+    }
+}

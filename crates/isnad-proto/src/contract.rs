@@ -40,8 +40,8 @@ pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
 
 /// Bytes of one gRPC request message the server decodes at most: a capture request of
 /// [`EVENTS_PER_REQUEST_MAX`] events of a few KiB each fits; that many bodies of
-/// [`BODY_LEN_MAX`] would not, and should not (memory). Beyond it the transport refuses the
-/// call with `RESOURCE_EXHAUSTED` and no reason code.
+/// [`BODY_LEN_MAX`] would not, and should not (memory). Beyond it the call is refused with
+/// `RESOURCE_EXHAUSTED` and [`Reason::MessageTooLarge`].
 pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
 
 /// Bytes of one gRPC answer message the server encodes at most (a verification answer with a
@@ -137,6 +137,10 @@ reasons! {
     RequestTooLarge => "REQUEST_TOO_LARGE", ResourceExhausted;
     /// A registry-only call was given an event that is not a registry event.
     NotARegistryEvent => "NOT_A_REGISTRY_EVENT", InvalidArgument;
+    /// A request message that is not a valid protobuf encoding of its type.
+    MalformedRequest => "MALFORMED_REQUEST", InvalidArgument;
+    /// A request message longer than [`REQUEST_BYTES_MAX`] bytes.
+    MessageTooLarge => "MESSAGE_TOO_LARGE", ResourceExhausted;
 
     // Reads.
     /// A request field does not parse; the message names it.
@@ -169,6 +173,9 @@ reasons! {
     /// A log entry the answer needs is damaged in the server's storage (it no longer hashes to
     /// its leaf in the tree); the server refuses to serve it. Ask another replica.
     EntryCorrupt => "ENTRY_CORRUPT", DataLoss;
+    /// The server failed while applying this request (its fault, logged): nothing of the
+    /// request was applied, and the server goes on with other requests.
+    Internal => "INTERNAL", Internal;
 
     // The executor's rules (`isnad_core::rules::RejectCode`, same names).
     /// A field is malformed, empty, too long, or contradicts another field.

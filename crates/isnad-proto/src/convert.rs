@@ -8,7 +8,7 @@ use isnad_core::event::{
     Admit, DecommissionReason, DeviceClass, Event, EventId, Genesis, Item, LotId, Payload,
     PublicKey, ReasonCode, Role, SerialRange, UnitId,
 };
-use isnad_core::gs1::{Gln, Gs1Date, Serial};
+use isnad_core::gs1::{ALPHANUMERIC_LEN_MAX, Gln, Gs1Date, Serial, is_charset82};
 use isnad_core::queries::{Participant, Shipment};
 use isnad_core::verdict::{HistoryEntry, HistoryKind, UnitStatus, UnitView};
 use prost::Message;
@@ -201,13 +201,9 @@ fn commission_from_wire(p: &pb::Commission) -> Result<Payload> {
     let serial_ranges = p
         .serial_ranges
         .iter()
-        .map(|r| SerialRange {
-            prefix: r.prefix.clone(),
-            first: r.first,
-            count: r.count,
-            width: r.width,
-        })
-        .collect();
+        .enumerate()
+        .map(|(i, r)| serial_range_from_wire(&format!("commission.serial_ranges[{i}]"), r))
+        .collect::<Result<Vec<SerialRange>>>()?;
     let production_date = if p.production_date.is_empty() {
         None
     } else {
@@ -226,6 +222,67 @@ fn commission_from_wire(p: &pb::Commission) -> Result<Payload> {
         serials,
         serial_ranges,
         quantity: p.quantity,
+    })
+}
+
+/// Converts one serial range. Every serial it names must be a valid GS1 serial: the prefix
+/// is of character set 82, the number part is no wider than a serial, and prefix plus number
+/// fit [`ALPHANUMERIC_LEN_MAX`] characters for the range's first and last number (the longest
+/// one). Checked here, before any serial is formatted, so that a width or a count from the
+/// wire never reaches the executor unchecked.
+fn serial_range_from_wire(field: &str, r: &pb::SerialRange) -> Result<SerialRange> {
+    if r.count == 0 {
+        return Err(ConvertError::field(
+            format!("{field}.count"),
+            "must be positive",
+        ));
+    }
+    if let Some(c) = r.prefix.chars().find(|c| !is_charset82(*c)) {
+        return Err(ConvertError::field(
+            format!("{field}.prefix"),
+            format!("{c:?} is not in GS1 character set 82"),
+        ));
+    }
+    let prefix_len = r.prefix.chars().count();
+    if prefix_len >= ALPHANUMERIC_LEN_MAX {
+        return Err(ConvertError::field(
+            format!("{field}.prefix"),
+            format!(
+                "{prefix_len} characters; a serial is at most {ALPHANUMERIC_LEN_MAX}, number included"
+            ),
+        ));
+    }
+    let width_max = ALPHANUMERIC_LEN_MAX - prefix_len;
+    if r.width as usize > width_max {
+        return Err(ConvertError::field(
+            format!("{field}.width"),
+            format!(
+                "{} digits; with a prefix of {prefix_len} characters at most {width_max}",
+                r.width
+            ),
+        ));
+    }
+    let last = r.first.checked_add(u64::from(r.count) - 1).ok_or_else(|| {
+        ConvertError::field(
+            format!("{field}.count"),
+            format!("{} + {} overflows", r.first, r.count),
+        )
+    })?;
+    let digits = last.to_string().len().max(r.width as usize);
+    if prefix_len + digits > ALPHANUMERIC_LEN_MAX {
+        return Err(ConvertError::field(
+            format!("{field}.count"),
+            format!(
+                "the last serial has {} characters; at most {ALPHANUMERIC_LEN_MAX}",
+                prefix_len + digits
+            ),
+        ));
+    }
+    Ok(SerialRange {
+        prefix: r.prefix.clone(),
+        first: r.first,
+        count: r.count,
+        width: r.width,
     })
 }
 
@@ -658,192 +715,4 @@ fn decommission_reason_from_wire(value: i32) -> Result<DecommissionReason> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use isnad_core::gs1::{Gtin, Lot, Sscc};
-
-    fn gln(s: &str) -> Gln {
-        s.parse().expect("test GLN is valid")
-    }
-
-    fn sample_event(payload: Payload) -> Event {
-        Event {
-            id: EventId([7; 16]),
-            event_time_unix_ms: 1_790_000_000_000,
-            actor: gln("0614141000005"),
-            site: gln("0614141000005"),
-            payload,
-        }
-    }
-
-    #[test]
-    fn every_payload_round_trips() {
-        let gtin: Gtin = "00614141000036".parse().expect("valid");
-        let lot: Lot = "L1".parse().expect("valid");
-        let unit = UnitId {
-            gtin,
-            serial: "S1".parse().expect("valid"),
-        };
-        let lot_id = LotId { gtin, lot };
-        let sscc: Sscc = "106141411234567897".parse().expect("valid");
-        let items = vec![
-            Item::Unit(unit.clone()),
-            Item::Sscc(sscc),
-            Item::LotQuantity {
-                lot: lot_id.clone(),
-                quantity: 5,
-            },
-        ];
-        let payloads = vec![
-            Payload::AdmitParticipant(Admit {
-                party: gln("0614141000005"),
-                name: "Pharma".into(),
-                roles: vec![Role::Manufacturer, Role::Distributor],
-                sites: vec![gln("0614141000005")],
-                company_prefixes: vec!["0614141".into()],
-                public_keys: vec![PublicKey([1; 32])],
-            }),
-            Payload::SuspendParticipant {
-                party: gln("0614141000005"),
-                reason: "audit".into(),
-            },
-            Payload::ReinstateParticipant {
-                party: gln("0614141000005"),
-            },
-            Payload::AddKey {
-                party: gln("0614141000005"),
-                public_key: PublicKey([2; 32]),
-            },
-            Payload::RevokeKey {
-                party: gln("0614141000005"),
-                public_key: PublicKey([2; 32]),
-                compromised_since_unix_ms: Some(5),
-            },
-            Payload::RegisterProduct {
-                gtin,
-                name: "Syringe".into(),
-                device_class: DeviceClass::ClassIIa,
-                made_in_morocco: true,
-            },
-            Payload::Commission {
-                lot: lot_id.clone(),
-                expiry: "281231".parse().expect("valid"),
-                production_date: Some(Gs1Date::parse_for("260101", "11").expect("valid")),
-                serials: vec!["S1".parse().expect("valid")],
-                serial_ranges: vec![SerialRange {
-                    prefix: "A".into(),
-                    first: 1,
-                    count: 3,
-                    width: 4,
-                }],
-                quantity: 0,
-            },
-            Payload::Aggregate {
-                sscc,
-                items: items.clone(),
-            },
-            Payload::Disaggregate {
-                sscc,
-                items: vec![],
-            },
-            Payload::Ship {
-                items: items.clone(),
-                destination_party: gln("0614141000005"),
-                destination_site: gln("0614141000005"),
-            },
-            Payload::Receive {
-                shipment: EventId([3; 16]),
-                missing: vec![Item::Unit(unit.clone())],
-            },
-            Payload::Decommission {
-                items: items.clone(),
-                reason: DecommissionReason::Used,
-            },
-            Payload::Recall {
-                lot: lot_id,
-                reason: "sterility".into(),
-            },
-            Payload::Inspect {
-                scan: "(01)00614141000036(21)S1".into(),
-                verdict_seen: ReasonCode::Genuine,
-            },
-        ];
-        for payload in payloads {
-            let event = sample_event(payload);
-            let decoded = decode_event_body(&encode_event_body(&event)).expect("round trip");
-            assert_eq!(decoded, event);
-        }
-    }
-
-    #[track_caller]
-    fn check_refused(mutate: impl FnOnce(&mut pb::EventBody), field: &str) {
-        let mut wire = event_to_wire(&sample_event(Payload::ReinstateParticipant {
-            party: gln("0614141000005"),
-        }));
-        mutate(&mut wire);
-        let err = decode_event_body(&wire.encode_to_vec()).expect_err("must be refused");
-        assert_eq!(err.field_name(), Some(field), "{err}");
-    }
-
-    #[test]
-    fn bad_fields_are_named() {
-        check_refused(|w| w.event_id = vec![1; 15], "event_id");
-        check_refused(|w| w.actor = "0614141000006".into(), "actor");
-        check_refused(|w| w.site.clear(), "site");
-        check_refused(|w| w.payload = None, "payload");
-        check_refused(
-            |w| {
-                w.payload = Some(PbPayload::AddKey(pb::AddKey {
-                    party: "0614141000005".into(),
-                    public_key: vec![0; 31],
-                }))
-            },
-            "add_key.public_key",
-        );
-        check_refused(
-            |w| {
-                w.payload = Some(PbPayload::Decommission(pb::Decommission {
-                    items: vec![pb::ItemRef { item: None }],
-                    reason: 1,
-                }))
-            },
-            "decommission.items[0]",
-        );
-        check_refused(
-            |w| {
-                w.payload = Some(PbPayload::Decommission(pb::Decommission {
-                    items: vec![],
-                    reason: 0,
-                }))
-            },
-            "decommission.reason",
-        );
-    }
-
-    #[test]
-    fn garbage_is_a_decode_error() {
-        let err = decode_event_body(&[0xff, 0xff, 0xff]).expect_err("garbage");
-        assert!(matches!(err, ConvertError::Decode { .. }), "{err}");
-    }
-
-    #[test]
-    fn genesis_round_trips() {
-        let genesis = Genesis {
-            origin: "isnad.ma/log/v1".into(),
-            log_public_key: PublicKey([9; 32]),
-            regulator: Admit {
-                party: gln("0614141000005"),
-                name: "Regulator".into(),
-                roles: vec![Role::Regulator],
-                sites: vec![],
-                company_prefixes: vec![],
-                public_keys: vec![PublicKey([4; 32])],
-            },
-            created_unix_ms: 42,
-        };
-        assert_eq!(
-            decode_genesis(&encode_genesis(&genesis)).expect("round trip"),
-            genesis
-        );
-    }
-}
+mod tests;

@@ -72,6 +72,10 @@ pub enum LedgerError {
     /// refused rather than served, so no client is given a verdict built on it.
     #[error("storage: {0}; this server will not serve it, ask another replica")]
     DataLoss(String),
+    /// Applying the request failed inside this server (a bug, logged); nothing of the request
+    /// was applied and the server goes on.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<LedgerError> for Status {
@@ -99,6 +103,7 @@ impl From<LedgerError> for Status {
             LedgerError::Unavailable(_) => (Code::Unavailable, Reason::Unavailable, None),
             LedgerError::Storage(_) => (Code::Internal, Reason::Storage, None),
             LedgerError::DataLoss(_) => (Code::DataLoss, Reason::EntryCorrupt, None),
+            LedgerError::Internal(_) => (Code::Internal, Reason::Internal, None),
         };
         // The variant decides the status; a reason given with another variant than the one the
         // contract (and the partner guide) pairs it with is a bug at the refusing site.
@@ -219,6 +224,12 @@ mod tests {
             LedgerError::Unavailable("closing".into()),
             Code::Unavailable,
             Reason::Unavailable,
+            None,
+        );
+        check(
+            LedgerError::Internal("a bug".into()),
+            Code::Internal,
+            Reason::Internal,
             None,
         );
         check(

@@ -6,9 +6,13 @@
 //! log.key   the log's Ed25519 signing key, C2SP private key line, mode 0600
 //! store/    the sled database: entries, tree tiles, checkpoints, ledger state
 //! ```
+//!
+//! The data directory and every directory under it are mode 0700, every file 0600: the
+//! ledger's state is the operator's alone. `init` and `open` both set these modes, so a
+//! directory made beforehand, or files created since with the process's umask, are narrowed.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -115,6 +119,7 @@ pub fn init(options: &InitOptions) -> anyhow::Result<InitOutcome> {
     };
     let writes = rules::apply_genesis(&genesis, &context);
     let outcome = store.append(&[entry], writes.0, &signer)?;
+    restrict_modes(&options.data_dir)?;
     Ok(InitOutcome {
         log_vkey: isnad_log::checkpoint::vkey(&options.origin, &key.verifying_key()),
         checkpoint: outcome.checkpoint,
@@ -140,6 +145,7 @@ pub fn open(data_dir: &Path) -> anyhow::Result<Opened> {
     );
     let key = isnad_keys::read_private_key(&data_dir.join(LOG_KEY_FILE))?;
     let store = Arc::new(Store::open(&store_dir)?);
+    restrict_modes(data_dir)?;
     let genesis = read_genesis(&store)?;
     anyhow::ensure!(
         genesis.log_public_key.0 == key.key.verifying_key().to_bytes()
@@ -149,6 +155,23 @@ pub fn open(data_dir: &Path) -> anyhow::Result<Opened> {
     );
     let signer = NoteSigner::new(&key.name, key.key)?;
     Ok(Opened { store, signer })
+}
+
+/// Sets `dir` and every directory under it to mode 0700 and every file to 0600.
+fn restrict_modes(dir: &Path) -> anyhow::Result<()> {
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", dir.display()))?;
+    for child in fs::read_dir(dir)? {
+        let child = child?;
+        let path = child.path();
+        if child.file_type()?.is_dir() {
+            restrict_modes(&path)?;
+        } else {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads and decodes log entry 0.
@@ -227,5 +250,61 @@ mod tests {
         let mode = fs::metadata(&key_file).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", key_file.display());
         open(&options.data_dir).expect("the key reads back");
+    }
+
+    /// Every path under `dir`, `dir` included, with its permission bits.
+    fn modes(dir: &Path) -> Vec<(PathBuf, u32, bool)> {
+        let metadata = fs::metadata(dir).expect("stat");
+        let mut found = vec![(dir.to_owned(), metadata.permissions().mode() & 0o777, true)];
+        for child in fs::read_dir(dir).expect("list") {
+            let path = child.expect("entry").path();
+            if path.is_dir() {
+                found.extend(modes(&path));
+            } else {
+                let mode = fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+                found.push((path, mode, false));
+            }
+        }
+        found
+    }
+
+    #[track_caller]
+    fn check_private(dir: &Path) {
+        let found = modes(dir);
+        assert!(found.len() > 3, "{found:?}");
+        for (path, mode, is_dir) in found {
+            let expected = if is_dir { 0o700 } else { 0o600 };
+            assert_eq!(mode, expected, "{} is {mode:o}", path.display());
+        }
+    }
+
+    #[test]
+    fn the_data_directory_is_private_after_init_and_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = dir.path().join("data");
+        // Made beforehand by someone else, with the usual umask.
+        fs::create_dir(&data_dir).expect("mkdir");
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        let regulator = Scenario::bare().regulator;
+        init(&InitOptions {
+            data_dir: data_dir.clone(),
+            origin: "isnad.example/log".into(),
+            regulator_party: regulator.party,
+            regulator_name: "regulator".into(),
+            regulator_sites: vec![regulator.site],
+            regulator_keys: vec![PublicKey(regulator.signing_key.verifying_key().to_bytes())],
+        })
+        .expect("init");
+        check_private(&data_dir);
+        // Widened since (a copy, a restore from backup): open narrows them again. A widened
+        // log key is refused outright (isnad-keys), so it stays as it is.
+        let key_file = data_dir.join(LOG_KEY_FILE);
+        for (path, _, is_dir) in modes(&data_dir).into_iter().filter(|m| m.0 != key_file) {
+            let mode = if is_dir { 0o755 } else { 0o644 };
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        let opened = open(&data_dir).expect("open");
+        check_private(&data_dir);
+        drop(opened);
     }
 }

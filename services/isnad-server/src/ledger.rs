@@ -6,7 +6,12 @@
 //! executor over an overlay of the stored state, appends the accepted entries and their state
 //! writes as one atomic batch, makes it durable, signs a checkpoint, and only then answers.
 //! A request is atomic: when one of its events is refused, none of them is applied.
+//!
+//! No request can stop the writer: a panic while applying one request's rules refuses that
+//! request alone (INTERNAL), its writes rolled back. A sequencer that stops anyway (a storage
+//! error, a panic outside a request) says so through [`Ledger::failed`], and the server stops.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -77,6 +82,8 @@ struct Inner {
     published: watch::Receiver<Published>,
     /// Set when the server begins to shut down: streams end and new writes are refused.
     closing: watch::Sender<bool>,
+    /// Why the sequencer stopped, once it has stopped on a failure; `None` while it runs.
+    failure: watch::Receiver<Option<String>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -104,9 +111,20 @@ impl Ledger {
             published: published_tx,
             last_recorded_unix_ms,
         };
+        let (failure_tx, failure) = watch::channel(None);
         std::thread::Builder::new()
             .name("isnad-sequencer".into())
-            .spawn(move || sequencer.run(jobs_rx))
+            .spawn(move || {
+                // Whatever stops the writer, other than the end of the queue, is reported: the
+                // server must not keep answering with a dead writer.
+                let stopped = match catch_unwind(AssertUnwindSafe(|| sequencer.run(jobs_rx))) {
+                    Ok(Ok(())) => return,
+                    Ok(Err(error)) => format!("commit failed: {error}"),
+                    Err(panic) => format!("the sequencer panicked: {}", panic_message(&*panic)),
+                };
+                tracing::error!(reason = %stopped, "the sequencer stopped");
+                failure_tx.send_replace(Some(stopped));
+            })
             .map_err(|e| LedgerError::Storage(format!("cannot start the sequencer: {e}")))?;
         Ok(Ledger {
             inner: Arc::new(Inner {
@@ -115,8 +133,25 @@ impl Ledger {
                 jobs,
                 published,
                 closing: watch::Sender::new(false),
+                failure,
             }),
         })
+    }
+
+    /// Resolves, with the reason, once the sequencer has stopped on a failure: no write can be
+    /// taken any more, and only a restart recovers (from what is durable). Never resolves
+    /// while the sequencer runs or after it stopped cleanly.
+    pub async fn failed(&self) -> String {
+        let mut failure = self.inner.failure.clone();
+        let reason = failure
+            .wait_for(Option::is_some)
+            .await
+            .map(|reason| reason.clone().unwrap_or_default());
+        match reason {
+            Ok(reason) => reason,
+            // The sequencer ended without a failure: the queue closed.
+            Err(_) => std::future::pending().await,
+        }
     }
 
     /// Begins the shutdown: new writes are refused with UNAVAILABLE and long-lived streams
@@ -194,6 +229,14 @@ impl Ledger {
         } else {
             check_events(&origin, events)?
         };
+        self.sequence(checked).await
+    }
+
+    /// Sequences and commits one atomic request of events that passed [`check_events`].
+    pub async fn sequence(
+        &self,
+        checked: Vec<CheckedEvent>,
+    ) -> Result<Vec<pb::Receipt>, LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.inner
             .jobs
@@ -347,7 +390,8 @@ enum Placement {
 }
 
 impl Sequencer {
-    fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+    /// Commits groups until the queue closes (`Ok`) or a commit fails (`Err`).
+    fn run(mut self, mut jobs: mpsc::Receiver<Job>) -> Result<(), LedgerError> {
         // Requests that did not fit the last group; they lead the next one, in order.
         let mut carried: Vec<Job> = Vec::new();
         loop {
@@ -380,15 +424,14 @@ impl Sequencer {
                     );
                     carried = deferred;
                 }
-                Err(error) => {
-                    // A failed write leaves the on-disk state unknown to this process: stop
-                    // taking writes; a restart recovers from what is durable.
-                    tracing::error!(%error, "commit failed; the sequencer stops");
-                    return;
-                }
+                // A failed write leaves the on-disk state unknown to this process: stop
+                // taking writes; a restart recovers from what is durable. The group's callers
+                // and those still queued are answered UNAVAILABLE as their replies drop.
+                Err(error) => return Err(error),
             }
         }
         tracing::info!("sequencer drained and stopped");
+        Ok(())
     }
 
     /// Applies and commits as many of `group`'s requests as fit one store append, answers
@@ -405,14 +448,19 @@ impl Sequencer {
             let job = &group[position];
             let mark = overlay.mark();
             let entries_mark = entries.len();
-            let mut outcome = place_job(
-                &self.store,
-                &mut overlay,
-                &mut entries,
-                base,
-                recorded,
-                &job.events,
-            );
+            // A panic in the rules refuses this request alone: everything it wrote to the
+            // overlay and the entries is rolled back below like any refusal's.
+            let mut outcome = catch_unwind(AssertUnwindSafe(|| {
+                place_job(
+                    &self.store,
+                    &mut overlay,
+                    &mut entries,
+                    base,
+                    recorded,
+                    &job.events,
+                )
+            }))
+            .unwrap_or_else(|panic| Err(rules_panicked(&*panic, job.events.len())));
             let over =
                 overlay.pending_len() > STATE_WRITES_MAX || entries.len() > APPEND_ENTRIES_MAX;
             if outcome.is_ok() && over {
@@ -461,6 +509,28 @@ impl Sequencer {
         }
         Ok(deferred)
     }
+}
+
+/// The refusal of a request whose rules panicked: a bug of this server, logged; the request is
+/// refused and nothing of it is applied, and the sequencer goes on with the next one.
+fn rules_panicked(panic: &(dyn std::any::Any + Send), events: usize) -> LedgerError {
+    tracing::error!(
+        panic = panic_message(panic),
+        events,
+        "applying a request panicked; the request is refused"
+    );
+    LedgerError::Internal(
+        "the server failed while applying this request; nothing of it was applied".into(),
+    )
+}
+
+/// The message a panic carried, when it carried text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// The refusal of a request whose state writes alone exceed one store append.

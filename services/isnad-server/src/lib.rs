@@ -3,7 +3,12 @@
 //! [`run`] serves the capture, registry, verification and log services (plus gRPC health and
 //! reflection) over an already bound listener until a shutdown future resolves, so that tests
 //! drive the real server on `127.0.0.1:0`. The data directory is created by [`init::init`].
+//!
+//! When the sequencer stops on a failure (a storage error such as a full disk), every service
+//! turns NOT_SERVING in gRPC health, the server stops and [`run`] returns an error, so that
+//! the process exits non-zero and its supervisor restarts it from what is durable.
 
+pub mod codec;
 pub mod error;
 pub mod init;
 pub mod ledger;
@@ -21,11 +26,29 @@ use isnad_proto::contract::{
 };
 use isnad_proto::pb;
 use tokio::net::TcpListener;
+use tonic::server::NamedService;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::ledger::Ledger;
 use crate::service::capture::{CaptureService, RegistryService};
 use crate::service::log::LogService;
 use crate::service::verification::VerificationService;
+
+/// How long the server drains after its sequencer failed before it stops anyway: nothing is
+/// left to commit, so long-lived streams (follow, health watch) are not waited for longer
+/// than it takes them to read that the server is NOT_SERVING.
+pub const FAILED_DRAIN_MAX: Duration = Duration::from_secs(5);
+
+/// The gRPC services this server reports on in health, by their full names; the empty name
+/// is the whole server.
+const HEALTH_SERVICES: [&str; 5] = [
+    "",
+    <pb::capture_server::CaptureServer<CaptureService> as NamedService>::NAME,
+    <pb::verification_server::VerificationServer<VerificationService> as NamedService>::NAME,
+    <pb::log_server::LogServer<LogService> as NamedService>::NAME,
+    <pb::registry_server::RegistryServer<RegistryService> as NamedService>::NAME,
+];
 
 /// What `serve` needs.
 #[derive(Debug, Clone)]
@@ -69,18 +92,7 @@ pub async fn run(
     // printed once the store is open and the sequencer runs, so it also means "ready".
     println!("listening on {}", listener.local_addr()?);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<pb::capture_server::CaptureServer<CaptureService>>()
-        .await;
-    health_reporter
-        .set_serving::<pb::verification_server::VerificationServer<VerificationService>>()
-        .await;
-    health_reporter
-        .set_serving::<pb::log_server::LogServer<LogService>>()
-        .await;
-    health_reporter
-        .set_serving::<pb::registry_server::RegistryServer<RegistryService>>()
-        .await;
+    set_health(&health_reporter, ServingStatus::Serving).await;
     // Reflection in both versions: `grpc.reflection.v1` for current clients, and
     // `v1alpha` for those that speak only it (Python's grpcio-reflection, older grpcurl builds,
     // several GUI clients).
@@ -100,7 +112,10 @@ pub async fn run(
             async move { ledger.closed().await }
         },
     ));
-    tonic::transport::Server::builder()
+    let serving = tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            codec::contract_status::<tonic::body::Body>,
+        ))
         .timeout(UNARY_CALL_TIMEOUT)
         .http2_keepalive_interval(Some(transport::HTTP2_KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(transport::HTTP2_KEEPALIVE_TIMEOUT))
@@ -130,11 +145,24 @@ pub async fn run(
         .serve_with_incoming_shutdown(incoming(listener, options.connections_max), {
             let ledger = ledger.clone();
             async move {
-                shutdown.await;
+                tokio::select! {
+                    () = shutdown => {}
+                    _ = ledger.failed() => {}
+                }
                 ledger.begin_shutdown();
             }
-        })
-        .await?;
+        });
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => served?,
+        failure = ledger.failed() => {
+            set_health(&health_reporter, ServingStatus::NotServing).await;
+            if tokio::time::timeout(FAILED_DRAIN_MAX, serving).await.is_err() {
+                tracing::warn!("streams still open after the drain; stopping anyway");
+            }
+            anyhow::bail!("the sequencer stopped ({failure}); restart to recover from what is durable");
+        }
+    }
     let _ = scrub.await;
     ledger.shutdown().await;
     tracing::info!("stopped");
@@ -148,4 +176,11 @@ fn incoming(
     connections_max: usize,
 ) -> impl futures::Stream<Item = std::io::Result<transport::Connection>> + Send {
     transport::incoming(listener, connections_max)
+}
+
+/// Sets every service's health status.
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    for service in HEALTH_SERVICES {
+        reporter.set_service_status(service, status).await;
+    }
 }

@@ -123,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
                 .map(|k| parse_public_key(k))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             if let Some(path) = &generate_regulator_key {
+                create_key_directory(path)?;
                 let key = isnad_keys::generate()?;
                 isnad_keys::write_private_key(path, "regulator", &key)?;
                 println!("regulator key written to {} (mode 0600)", path.display());
@@ -164,6 +165,20 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+    }
+}
+
+/// Creates the directory a new private key file goes in, mode 0700, when it does not exist
+/// yet; an existing one is left as it is (the key file itself is 0600).
+fn create_key_directory(key_file: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match key_file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display())),
+        _ => Ok(()),
     }
 }
 

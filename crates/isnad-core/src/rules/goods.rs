@@ -113,7 +113,16 @@ pub(super) fn commission<V: StateView + ?Sized>(
         first_commission_index: ctx.index,
     });
     record.units_commissioned += kept.len() as u64;
-    record.quantity_commissioned += quantity;
+    let Some(quantity_commissioned) = record.quantity_commissioned.checked_add(quantity) else {
+        return refuse(
+            RejectCode::InvalidField,
+            format!(
+                "quantity: {} + {quantity} commissioned in lot {} overflows",
+                record.quantity_commissioned, lot.lot
+            ),
+        );
+    };
+    record.quantity_commissioned = quantity_commissioned;
     out.put(keys::lot(lot), &record);
     out.note(|index| keys::lot_log(lot, index), Link::None);
     if quantity > 0 {
@@ -285,7 +294,7 @@ fn range_serial(range: &SerialRange, offset: u64) -> Result<Serial, ApplyError> 
         Ok(serial) => Ok(serial),
         Err(error) => refuse(
             RejectCode::InvalidField,
-            format!("serial_ranges: {text:?}: {error}"),
+            format!("serial_ranges: {}: {error}", crate::limits::excerpt(&text)),
         ),
     }
 }
@@ -398,5 +407,24 @@ mod tests {
             width: 6,
         };
         assert!(names_serial(&[], &[too_long], &listed[0]).is_err());
+    }
+
+    #[test]
+    fn a_refused_range_is_not_echoed_whole() {
+        let huge = SerialRange {
+            prefix: "P".repeat(65_535),
+            first: 1,
+            count: 1,
+            width: 0,
+        };
+        let Err(ApplyError::Rejected(rejection)) = range_serial(&huge, 0) else {
+            panic!("a serial of 65,536 characters is refused");
+        };
+        assert!(rejection.message.len() < 200, "{}", rejection.message);
+        assert!(
+            rejection.message.contains("(65536 characters)"),
+            "{}",
+            rejection.message
+        );
     }
 }

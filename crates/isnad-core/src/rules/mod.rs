@@ -652,7 +652,10 @@ pub(crate) fn check_company_prefix(prefix: &str) -> Result<(), ApplyError> {
     if !digits || !COMPANY_PREFIX_DIGITS.contains(&prefix.len()) {
         return refuse(
             RejectCode::InvalidField,
-            format!("company_prefixes: {prefix:?} is not 6 to 12 digits"),
+            format!(
+                "company_prefixes: {} is not 6 to 12 digits",
+                crate::limits::excerpt(prefix)
+            ),
         );
     }
     Ok(())

@@ -305,6 +305,17 @@ pub fn commission_rows() -> Vec<Row> {
             },
             Refused(RejectCode::Recalled),
         ),
+        (
+            "more of a lot than a count can hold",
+            |s| {
+                s.accept(
+                    Who::Manufacturer,
+                    s.commission_quantity_payload("Q1", u64::MAX),
+                );
+                by(s, Who::Manufacturer, s.commission_quantity_payload("Q1", 1))
+            },
+            Refused(RejectCode::InvalidField),
+        ),
     ]
 }
 

@@ -1,0 +1,73 @@
+//! The wire contract where tonic decides before any handler runs.
+//!
+//! tonic's codec refuses a request message that does not decode with `INTERNAL`, and one over
+//! the size limit with `OUT_OF_RANGE`, both without a reason code. The contract says
+//! `INVALID_ARGUMENT` ([`Reason::MalformedRequest`]) and `RESOURCE_EXHAUSTED`
+//! ([`Reason::MessageTooLarge`]): [`contract_status`] rewrites these answers on their way out.
+//! A refusal of this server's own always carries a reason code, so it is never rewritten.
+
+use isnad_proto::contract::{REASON_METADATA_KEY, Reason};
+use tonic::Code;
+use tonic::codegen::http;
+
+/// Rewrites a codec refusal (a trailers-only answer, its status in the headers) to the
+/// contract's status and reason; every other answer passes unchanged.
+pub fn contract_status<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let Some(status) = tonic::Status::from_header_map(headers) else {
+        return response;
+    };
+    if headers.contains_key(REASON_METADATA_KEY) {
+        return response;
+    }
+    let (code, reason) = match status.code() {
+        Code::Internal if status.message().contains("decod") => {
+            (Code::InvalidArgument, Reason::MalformedRequest)
+        }
+        Code::OutOfRange => (Code::ResourceExhausted, Reason::MessageTooLarge),
+        _ => return response,
+    };
+    let mut rewritten = tonic::Status::new(code, status.message());
+    rewritten.metadata_mut().insert(
+        REASON_METADATA_KEY,
+        reason.as_str().parse().expect("reason codes are ASCII"),
+    );
+    if let Err(error) = rewritten.add_header(headers) {
+        tracing::warn!(%error, "cannot rewrite a codec refusal");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(from: tonic::Status, code: Code, reason: Option<Reason>) {
+        let response = contract_status(from.into_http::<()>());
+        let status = tonic::Status::from_header_map(response.headers()).expect("a status");
+        assert_eq!(status.code(), code, "{status:?}");
+        let got = response
+            .headers()
+            .get(REASON_METADATA_KEY)
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(got, reason.map(|r| r.as_str()), "{status:?}");
+    }
+
+    #[test]
+    fn codec_refusals_follow_the_contract() {
+        check(
+            tonic::Status::internal("failed to decode Protobuf message: invalid wire type"),
+            Code::InvalidArgument,
+            Some(Reason::MalformedRequest),
+        );
+        check(
+            tonic::Status::out_of_range("Error, decoded message length too large"),
+            Code::ResourceExhausted,
+            Some(Reason::MessageTooLarge),
+        );
+        // The server's own refusals carry their reason and pass unchanged.
+        let storage = tonic::Status::from(crate::error::LedgerError::Storage("disk".into()));
+        check(storage, Code::Internal, Some(Reason::Storage));
+    }
+}
