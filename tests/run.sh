@@ -23,3 +23,6 @@ cargo machete >/dev/null 2>&1 || { cargo machete; exit 1; }
 # End-to-end tests start the real binaries: build them first (cargo test alone would not).
 cargo build --workspace --bins --locked
 cargo test --workspace --locked
+# The server binary as an operator builds it (`-p isnad-server`, without the tests' test-clock
+# feature): it must refuse the clock skew.
+cargo test -p isnad-server --bin isnad-server --locked

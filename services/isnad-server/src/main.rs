@@ -31,7 +31,9 @@ struct Cli {
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
-    /// Shift the server's clock by this many milliseconds: for drills and tests of expiry.
+    /// Shift the server's clock by this many milliseconds: for tests of expiry. Only in
+    /// builds with the `test-clock` feature, never in a production binary.
+    #[cfg(feature = "test-clock")]
     #[arg(
         long,
         env = "ISNAD_CLOCK_SKEW_MS",
@@ -105,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    #[cfg(feature = "test-clock")]
     if cli.clock_skew_ms != 0 {
         tracing::warn!(skew_ms = cli.clock_skew_ms, "the clock is skewed");
         isnad_server::ledger::set_clock_skew_ms(cli.clock_skew_ms);
@@ -200,4 +203,23 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The clock skew shifts recorded time and so expiry verdicts: a production build (without
+    /// `test-clock`) must not take it. `tests/run.sh` runs this test once with the feature off
+    /// (`cargo test -p isnad-server --bin isnad-server`), and the workspace run has it on.
+    #[test]
+    fn only_a_test_build_takes_a_clock_skew() {
+        let parsed = Cli::try_parse_from(["isnad-server", "--clock-skew-ms", "5"]);
+        assert_eq!(
+            parsed.is_ok(),
+            cfg!(feature = "test-clock"),
+            "{:?}",
+            parsed.err()
+        );
+    }
 }
