@@ -160,6 +160,22 @@ impl Server {
         Server::start_with(data_dir, 0, args)
     }
 
+    /// Starts the server binary on `data_dir` and kills it (SIGKILL) after `delay`, listening
+    /// or not by then: a crash while it opens its store and recovers from the last one.
+    pub fn kill_while_starting(data_dir: &Path, delay: Duration) {
+        let mut child = Command::new(binary("isnad-server"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("isnad-server starts");
+        std::thread::sleep(delay);
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+    }
+
     fn start_with(data_dir: &Path, skew_ms: i64, args: &[&str]) -> Server {
         let mut command = Command::new(binary("isnad-server"));
         command.env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string());

@@ -2,7 +2,10 @@
 //! moments while several clients capture, and restarted each time. After each restart every
 //! acknowledged event (a receipt received) is in the log byte for byte as its client sent it
 //! (the served entry's signed body, key and signature, not only the receipt's leaf hash), and
-//! the new checkpoint, signed by the log's key, is consistent with every earlier one.
+//! the new checkpoint, signed by the log's key, is consistent with every earlier one. The
+//! requests the kill left unanswered are sent again, as a client retries: an event already
+//! logged gets its entry's receipt, never a second entry. Some restarts are killed too, while
+//! the server opens its store.
 //!
 //! The moments come from a seed, printed at the start; `ISNAD_CRASH_SEED=<seed>` replays a
 //! run's kill moments (the server's own timing still varies).
@@ -45,6 +48,13 @@ const EARLY_KILL_ONE_IN: u64 = 5;
 
 /// The longest pause before an early kill.
 const EARLY_KILL_WINDOW_MS: u64 = 50;
+
+/// One restart in this many is killed while the server opens its store (recovering from the
+/// previous kill) before it listens: an extra kill, beyond [`KILLS`].
+const RECOVERY_KILL_ONE_IN: u64 = 4;
+
+/// The longest pause before a kill while the server opens its store.
+const RECOVERY_KILL_WINDOW_MS: u64 = 300;
 
 /// How long the writers may take to get a round's first acknowledgement: a bound on a hang,
 /// not a measure of speed.
@@ -122,6 +132,9 @@ struct Round {
     /// Set just before the kill: from then on a failed call is expected.
     killed: Arc<AtomicBool>,
     acknowledged: Arc<Mutex<Vec<Acknowledged>>>,
+    /// The request each writer had in flight at the kill, unanswered: sent again after the
+    /// restart, as a client retries.
+    unanswered: Arc<Mutex<Vec<Vec<pb::SignedEvent>>>>,
     /// Counts acknowledged requests.
     count: Arc<watch::Sender<usize>>,
 }
@@ -158,7 +171,10 @@ async fn start_writers(
                         round.count.send_modify(|count| *count += 1);
                     }
                     // The server is gone: what it acknowledged is checked after the restart.
-                    Err(_) if round.killed.load(Ordering::SeqCst) => return,
+                    Err(_) if round.killed.load(Ordering::SeqCst) => {
+                        round.unanswered.lock().await.push(events);
+                        return;
+                    }
                     Err(status) => panic!(
                         "round {}: writer {writer}'s request refused before the kill: {status:?}",
                         round.number
@@ -190,14 +206,21 @@ async fn every_acknowledged_event_survives_twenty_sigkills() {
     let verifier = NoteVerifier::from_vkey(&data.log_vkey).expect("init printed a valid vkey");
     let mut checkpoints = Checkpoints::default();
     let mut acknowledged_total = 0;
-    // The round before: its start size and what it acknowledged.
-    let mut previous: Option<(u64, Vec<Acknowledged>)> = None;
+    // Events sent again that the log held already: their receipts were lost in a kill.
+    let mut retried_held = 0;
+    // The round before: its start size, what it acknowledged and what it left unanswered.
+    let mut previous: Option<(u64, Vec<Acknowledged>, Vec<Vec<pb::SignedEvent>>)> = None;
     for round in 0..=KILLS {
+        if round > 0 && moments.below(RECOVERY_KILL_ONE_IN) == 0 {
+            let delay = Duration::from_millis(moments.below(RECOVERY_KILL_WINDOW_MS));
+            println!("round {round}: killed while opening the store, after {delay:?}");
+            Server::kill_while_starting(&data.path(), delay);
+        }
         let server = Server::start(&data.path());
         let client = server.client().await;
-        if let Some((start_size, acknowledged)) = previous.take() {
+        if let Some((start_size, acknowledged, unanswered)) = previous.take() {
             let before = round - 1;
-            check_acknowledged(
+            let logged = check_acknowledged(
                 &server,
                 &client,
                 &verifier,
@@ -206,6 +229,12 @@ async fn every_acknowledged_event_survives_twenty_sigkills() {
                 &acknowledged,
             )
             .await;
+            let (sent_again, held) =
+                check_sent_again(&server, &client, before, start_size, &logged, unanswered).await;
+            println!(
+                "round {before}: {sent_again} unanswered events sent again, {held} already logged"
+            );
+            retried_held += held;
             checkpoints.receipts = acknowledged
                 .iter()
                 .map(|(_, receipt)| {
@@ -229,6 +258,7 @@ async fn every_acknowledged_event_survives_twenty_sigkills() {
             number: round,
             killed: Arc::new(AtomicBool::new(false)),
             acknowledged: Arc::new(Mutex::new(Vec::new())),
+            unanswered: Arc::new(Mutex::new(Vec::new())),
             count: Arc::new(count),
         };
         let writers = start_writers(&server, &scenario, &shared, &mut moments).await;
@@ -242,20 +272,22 @@ async fn every_acknowledged_event_survives_twenty_sigkills() {
                 .expect("a writer saw no refusal before the kill");
         }
         let acknowledged = shared.acknowledged.lock().await.clone();
+        let unanswered = shared.unanswered.lock().await.clone();
         acknowledged_total += acknowledged.len();
         println!(
             "round {round}: killed {} with {} events acknowledged",
             if early { "early" } else { "under load" },
             acknowledged.len()
         );
-        previous = Some((start_size, acknowledged));
+        previous = Some((start_size, acknowledged, unanswered));
     }
     assert!(
         acknowledged_total > 0,
         "nothing was acknowledged in {KILLS} rounds"
     );
     println!(
-        "crash loop: {KILLS} kills, {acknowledged_total} events acknowledged and found, {:?}",
+        "crash loop: {KILLS} kills, {acknowledged_total} events acknowledged and found, \
+         {retried_held} unanswered but logged, {:?}",
         started.elapsed()
     );
 }
@@ -339,7 +371,8 @@ async fn check_consistent(client: &Client, old: &Checkpoint, new: &Checkpoint, r
 
 /// After the restart that follows round `round`, every event acknowledged in it is in the log
 /// at its receipt's index, byte for byte as sent, hashing to the receipt's leaf hash, with the
-/// receipt's inclusion proof valid against the receipt's checkpoint.
+/// receipt's inclusion proof valid against the receipt's checkpoint. Returns the round's
+/// entries, from `start_size` to the restarted tree's size.
 async fn check_acknowledged(
     server: &Server,
     client: &Client,
@@ -347,16 +380,16 @@ async fn check_acknowledged(
     round: u32,
     start_size: u64,
     acknowledged: &[Acknowledged],
-) {
+) -> Vec<Vec<u8>> {
     let size = client.checkpoint().await.expect("checkpoint").tree_size;
-    let Some(highest) = acknowledged.iter().map(|(_, r)| r.leaf_index).max() else {
-        return;
-    };
-    assert!(
-        highest < size,
-        "round {round}: acknowledged entry {highest} is gone (tree size {size})"
-    );
     let entries = entries(server, start_size, size).await;
+    let highest = acknowledged.iter().map(|(_, r)| r.leaf_index).max();
+    if let Some(highest) = highest {
+        assert!(
+            highest < size,
+            "round {round}: acknowledged entry {highest} is gone (tree size {size})"
+        );
+    }
     let mut seen = BTreeMap::new();
     for (sent, receipt) in acknowledged {
         let index = receipt.leaf_index;
@@ -389,4 +422,57 @@ async fn check_acknowledged(
         )
         .unwrap_or_else(|error| panic!("round {round}: entry {index}'s receipt proof: {error}"));
     }
+    entries
+}
+
+/// The requests left unanswered by the kill of round `round`, sent again as a client retries:
+/// each is accepted, and an event the log already holds (durable, its receipt lost) gets the
+/// receipt of that entry instead of a second one; every receipt points at the bytes sent.
+/// `logged` are the log's entries from `start_size` on at the restart. Returns how many events
+/// were sent again, and how many of them the log held already.
+async fn check_sent_again(
+    server: &Server,
+    client: &Client,
+    round: u32,
+    start_size: u64,
+    logged: &[Vec<u8>],
+    unanswered: Vec<Vec<pb::SignedEvent>>,
+) -> (usize, usize) {
+    let (mut sent_again, mut held) = (0, 0);
+    let mut logged_at = BTreeMap::new();
+    for (position, entry) in logged.iter().enumerate() {
+        let event = isnad_proto::decode_event_body(&signed_event(entry).body)
+            .expect("logged bodies decode");
+        let index = start_size + position as u64;
+        let first = logged_at.insert(event.id, index);
+        assert!(first.is_none(), "round {round}: event id logged twice");
+    }
+    for events in unanswered {
+        let receipts = client
+            .capture(events.clone())
+            .await
+            .unwrap_or_else(|status| panic!("round {round}: a request sent again: {status:?}"))
+            .receipts;
+        for (sent, receipt) in events.iter().zip(&receipts) {
+            let id = isnad_proto::decode_event_body(&sent.body)
+                .expect("sent bodies decode")
+                .id;
+            sent_again += 1;
+            if let Some(&index) = logged_at.get(&id) {
+                held += 1;
+                assert_eq!(
+                    receipt.leaf_index, index,
+                    "round {round}: an event sent again got a second entry"
+                );
+            }
+            let index = receipt.leaf_index;
+            let entry = entries(server, index, index + 1).await;
+            assert_eq!(
+                &signed_event(&entry[0]),
+                sent,
+                "round {round}: entry {index}, sent again, holds its bytes"
+            );
+        }
+    }
+    (sent_again, held)
 }
