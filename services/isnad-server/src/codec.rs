@@ -1,7 +1,8 @@
 //! The wire contract where tonic decides before any handler runs.
 //!
-//! tonic's codec refuses a request message that does not decode with `INTERNAL`, and one over
-//! the size limit with `OUT_OF_RANGE`, both without a reason code. The contract says
+//! tonic's codec refuses a request message that does not decode (or a call without the message
+//! its method takes) with `INTERNAL`, and one over the size limit with `OUT_OF_RANGE`, both
+//! without a reason code. The contract says
 //! `INVALID_ARGUMENT` ([`Reason::MalformedRequest`]) and `RESOURCE_EXHAUSTED`
 //! ([`Reason::MessageTooLarge`]): [`contract_status`] rewrites these answers on their way out,
 //! and [`stream_refusal`] the same refusals met inside a request stream.
@@ -10,6 +11,10 @@
 use isnad_proto::contract::{REASON_METADATA_KEY, Reason};
 use tonic::Code;
 use tonic::codegen::http;
+
+/// What tonic says of a call that ended its request stream before sending the message a unary
+/// or server-streaming method takes (it answers INTERNAL, as if the server had failed).
+const MISSING_MESSAGE: &str = "Missing request message";
 
 /// Rewrites a codec refusal (a trailers-only answer, its status in the headers) to the
 /// contract's status and reason; every other answer passes unchanged.
@@ -44,7 +49,9 @@ pub fn stream_refusal(status: tonic::Status) -> tonic::Status {
 /// The contract's refusal for a codec's refusal, `None` for any other status.
 fn contract_refusal(status: &tonic::Status) -> Option<tonic::Status> {
     let (code, reason) = match status.code() {
-        Code::Internal if status.message().contains("decod") => {
+        Code::Internal
+            if status.message().contains("decod") || status.message().contains(MISSING_MESSAGE) =>
+        {
             (Code::InvalidArgument, Reason::MalformedRequest)
         }
         Code::OutOfRange => (Code::ResourceExhausted, Reason::MessageTooLarge),
@@ -78,6 +85,11 @@ mod tests {
     fn codec_refusals_follow_the_contract() {
         check(
             tonic::Status::internal("failed to decode Protobuf message: invalid wire type"),
+            Code::InvalidArgument,
+            Some(Reason::MalformedRequest),
+        );
+        check(
+            tonic::Status::internal("Missing request message."),
             Code::InvalidArgument,
             Some(Reason::MalformedRequest),
         );

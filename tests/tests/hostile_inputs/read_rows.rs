@@ -333,6 +333,36 @@ pub(crate) fn read_rows(fx: &Fixture) -> Vec<Row> {
             raw(method::GET_CHECKPOINT, &[0x0a, 0x05]),
             Refused(bad, R::MalformedRequest),
         ),
+        // Before the fix these three answered tonic's INTERNAL "Missing request message."
+        // without a reason code: a client's fault reported as the server's.
+        row(
+            "capture: a unary call without its message",
+            Call::Stream(method::CAPTURE, vec![]),
+            Refused(bad, R::MalformedRequest),
+        ),
+        row(
+            "verify: a unary call without its message",
+            Call::Stream(method::VERIFY, vec![]),
+            Refused(bad, R::MalformedRequest),
+        ),
+        row(
+            "follow: a call without its message",
+            Call::Stream(method::FOLLOW, vec![]),
+            Refused(bad, R::MalformedRequest),
+        ),
+        row(
+            "capture: two messages to a unary call, the second not protobuf",
+            Call::Stream(
+                method::CAPTURE,
+                vec![Bytes::new(), Bytes::from_static(&[0xff])],
+            ),
+            Refused(bad, R::MalformedRequest),
+        ),
+        row(
+            "capture: two empty messages to a unary call",
+            Call::Stream(method::CAPTURE, vec![Bytes::new(), Bytes::new()]),
+            Refused(bad, R::EmptyRequest),
+        ),
         row(
             "follow: garbage",
             Call::Stream(method::FOLLOW, vec![Bytes::from_static(&[0x0a, 0x05])]),
