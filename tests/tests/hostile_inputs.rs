@@ -5,8 +5,12 @@
 //! unchanged, no refusal echoes the hostile input back at length, and after the whole table the
 //! server still takes a valid write: no input stopped the sequencer.
 //!
-//! A failing row is reported with its number and name; every row runs, so one run lists them
-//! all.
+//! The rows live in `hostile_inputs/`: malformed capture envelopes and bodies
+//! (`capture_rows`), claimed authority (`authority_rows`: signatures, keys, replays, rules, the
+//! registry's door, the capture stream) and reads and malformed request messages
+//! (`read_rows`). Rows that failed on the code they were written against say so, and how, in a
+//! comment above them. A failing row is reported with its number and name; every row runs, so
+//! one run lists them all.
 
 use std::time::Duration;
 
