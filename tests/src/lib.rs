@@ -1,11 +1,14 @@
 //! End-to-end test support, one kit for every test of this crate: [`server`] starts the real
 //! `isnad-server` binary on a temporary data directory and stops or kills it; [`circuit`]
-//! drives the `isnad` binary through a circuit of admitted participants. The scenario, its
+//! drives the `isnad` binary through a circuit of admitted participants; [`call`] sends any
+//! request, valid or not, through one client. The scenario, its
 //! fixed-seed keys and the dates relative to today come from `isnad-testkit`.
 
+pub mod call;
 pub mod circuit;
 pub mod server;
 
 pub use server::{
-    DataDir, ORIGIN, Server, binary, binary_dir, mirror, scenario_keys, signed_events, tree_size,
+    DataDir, ORIGIN, Server, binary, binary_dir, entries, mirror, scenario_keys, signed_event,
+    signed_events, tree_size,
 };

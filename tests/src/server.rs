@@ -160,6 +160,22 @@ impl Server {
         Server::start_with(data_dir, 0, args)
     }
 
+    /// Starts the server binary on `data_dir` and kills it (SIGKILL) after `delay`, listening
+    /// or not by then: a crash while it opens its store and recovers from the last one.
+    pub fn kill_while_starting(data_dir: &Path, delay: Duration) {
+        let mut child = Command::new(binary("isnad-server"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("isnad-server starts");
+        std::thread::sleep(delay);
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+    }
+
     fn start_with(data_dir: &Path, skew_ms: i64, args: &[&str]) -> Server {
         let mut command = Command::new(binary("isnad-server"));
         command.env("ISNAD_CLOCK_SKEW_MS", skew_ms.to_string());
@@ -368,52 +384,61 @@ pub fn scenario_keys(scenario: &isnad_testkit::Scenario) -> Vec<SigningKey> {
 /// The current tree size.
 pub async fn tree_size(server: &Server) -> u64 {
     server
-        .log()
+        .client()
         .await
-        .get_checkpoint(pb::GetCheckpointRequest {})
+        .checkpoint()
         .await
         .expect("checkpoint")
-        .into_inner()
         .tree_size
 }
 
-/// The signed event held by each log entry of `[start, end)`, as the server serves it
-/// (`GetEntries`, in pages), taken apart with the core's entry framing: the body, key and
-/// signature must equal, byte for byte, what the client sent.
-pub async fn signed_events(server: &Server, start: u64, end: u64) -> Vec<pb::SignedEvent> {
-    use isnad_core::envelope::{EntryKind, decode_entry};
-    let mut log = server.log().await;
-    let mut events = Vec::new();
+/// The log entries of `[start, end)` as the server serves them (`GetEntries`, in pages of at
+/// most the contract's limit).
+pub async fn entries(server: &Server, start: u64, end: u64) -> Vec<Vec<u8>> {
+    use isnad_proto::contract::ENTRIES_PER_RESPONSE_MAX;
+    let client = server.client().await;
+    let mut entries = Vec::new();
     let mut next = start;
     while next < end {
-        let entries = log
-            .get_entries(pb::GetEntriesRequest { start: next, end })
+        let page_end = end.min(next.saturating_add(ENTRIES_PER_RESPONSE_MAX));
+        let page = client
+            .entries(next, page_end)
             .await
-            .unwrap_or_else(|status| panic!("entries from {next} are served: {status:?}"))
-            .into_inner()
-            .entries;
-        assert!(
-            !entries.is_empty(),
-            "entries from {next} to {end} are served"
-        );
-        for entry in &entries {
-            let decoded = decode_entry(entry)
-                .unwrap_or_else(|error| panic!("entry {next} is well formed: {error}"));
-            let EntryKind::Event {
-                public_key,
-                signature,
-                body,
-            } = decoded.kind
-            else {
-                panic!("entry {next} is an event, not genesis");
-            };
-            events.push(pb::SignedEvent {
-                body: body.to_vec().into(),
-                public_key: public_key.to_vec().into(),
-                signature: signature.to_vec().into(),
-            });
-            next += 1;
-        }
+            .unwrap_or_else(|status| panic!("entries from {next} are served: {status:?}"));
+        assert!(!page.is_empty(), "entries from {next} to {end} are served");
+        next += page.len() as u64;
+        entries.extend(page);
     }
-    events
+    entries
+}
+
+/// The signed event a log entry holds, taken apart with the core's entry framing: its body,
+/// key and signature must equal, byte for byte, what the client sent.
+pub fn signed_event(entry: &[u8]) -> pb::SignedEvent {
+    use isnad_core::envelope::{EntryKind, decode_entry};
+    let decoded =
+        decode_entry(entry).unwrap_or_else(|error| panic!("an entry is well formed: {error}"));
+    let EntryKind::Event {
+        public_key,
+        signature,
+        body,
+    } = decoded.kind
+    else {
+        panic!("an entry of an event, not genesis");
+    };
+    pb::SignedEvent {
+        body: body.to_vec().into(),
+        public_key: public_key.to_vec().into(),
+        signature: signature.to_vec().into(),
+    }
+}
+
+/// The signed event held by each log entry of `[start, end)`, as the server serves it
+/// ([`entries`], [`signed_event`]).
+pub async fn signed_events(server: &Server, start: u64, end: u64) -> Vec<pb::SignedEvent> {
+    entries(server, start, end)
+        .await
+        .iter()
+        .map(|entry| signed_event(entry))
+        .collect()
 }

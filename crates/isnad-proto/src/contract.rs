@@ -137,7 +137,8 @@ reasons! {
     RequestTooLarge => "REQUEST_TOO_LARGE", ResourceExhausted;
     /// A registry-only call was given an event that is not a registry event.
     NotARegistryEvent => "NOT_A_REGISTRY_EVENT", InvalidArgument;
-    /// A request message that is not a valid protobuf encoding of its type.
+    /// A request message that is not a valid protobuf encoding of its type, or a call without
+    /// the message its method takes.
     MalformedRequest => "MALFORMED_REQUEST", InvalidArgument;
     /// A request message longer than [`REQUEST_BYTES_MAX`] bytes.
     MessageTooLarge => "MESSAGE_TOO_LARGE", ResourceExhausted;

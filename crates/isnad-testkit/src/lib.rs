@@ -7,6 +7,7 @@
 //! Never a dependency of a production crate: keys are derived from fixed seeds.
 
 pub mod dates;
+pub mod forgery;
 
 use ed25519_dalek::SigningKey;
 

@@ -216,11 +216,7 @@ impl Ledger {
         &self,
         events: Vec<pb::SignedEvent>,
     ) -> Result<Vec<pb::Receipt>, LedgerError> {
-        if self.is_closing() {
-            return Err(LedgerError::Unavailable(
-                "the server is shutting down; retry on another replica or later".into(),
-            ));
-        }
+        self.check_open()?;
         let origin = self.inner.genesis.origin.clone();
         let checked = if events.len() > 64 {
             tokio::task::spawn_blocking(move || check_events(&origin, events))
@@ -232,11 +228,22 @@ impl Ledger {
         self.sequence(checked).await
     }
 
+    /// Refuses a write once the shutdown has begun.
+    fn check_open(&self) -> Result<(), LedgerError> {
+        if self.is_closing() {
+            return Err(LedgerError::Unavailable(
+                "the server is shutting down; retry on another replica or later".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Sequences and commits one atomic request of events that passed [`check_events`].
     pub async fn sequence(
         &self,
         checked: Vec<CheckedEvent>,
     ) -> Result<Vec<pb::Receipt>, LedgerError> {
+        self.check_open()?;
         let (reply, answer) = oneshot::channel();
         self.inner
             .jobs

@@ -64,7 +64,8 @@ impl pb::capture_server::Capture for CaptureService {
                         .await
                         .map(|receipts| pb::CaptureResponse { receipts })
                         .map_err(Status::from),
-                    Err(status) => Err(status),
+                    // A message the codec refused: answered as the contract says.
+                    Err(status) => Err(crate::codec::stream_refusal(status)),
                 };
                 let failed = answer.is_err();
                 if sender.send(answer).await.is_err() || failed {
@@ -108,15 +109,11 @@ impl pb::registry_server::Registry for RegistryService {
         &self,
         request: Request<pb::SignedEvent>,
     ) -> Result<Response<pb::Receipt>, Status> {
-        let signed = request.into_inner();
-        let event = isnad_proto::decode_event_body(&signed.body).map_err(|e| {
-            LedgerError::InvalidArgument {
-                reason: Reason::MalformedBody,
-                message: e.to_string(),
-                event: Some(0),
-            }
-        })?;
-        if !is_registry(&event.payload) {
+        // The stateless checks of Capture, in their order (the body's size before its
+        // decoding), then the registry's own: one decoding, one answer per fault.
+        let origin = &self.ledger.genesis().origin;
+        let checked = crate::ledger::check_events(origin, vec![request.into_inner()])?;
+        if !checked.iter().all(|c| is_registry(&c.event.payload)) {
             return Err(LedgerError::InvalidArgument {
                 reason: Reason::NotARegistryEvent,
                 message: "Registry.Submit takes admit, suspend, reinstate, add key and revoke key events; use Capture for the others".into(),
@@ -124,7 +121,7 @@ impl pb::registry_server::Registry for RegistryService {
             }
             .into());
         }
-        let mut receipts = self.ledger.capture(vec![signed]).await?;
+        let mut receipts = self.ledger.sequence(checked).await?;
         let receipt = receipts
             .pop()
             .ok_or_else(|| Status::internal("no receipt for an accepted event"))?;
