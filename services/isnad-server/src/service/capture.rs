@@ -109,6 +109,8 @@ impl pb::registry_server::Registry for RegistryService {
         request: Request<pb::SignedEvent>,
     ) -> Result<Response<pb::Receipt>, Status> {
         let signed = request.into_inner();
+        // The size first: nothing decodes a body over the limit.
+        crate::ledger::check_body_len(0, &signed.body)?;
         let event = isnad_proto::decode_event_body(&signed.body).map_err(|e| {
             LedgerError::InvalidArgument {
                 reason: Reason::MalformedBody,
