@@ -181,16 +181,20 @@ async fn serials_per_request_are_counted_before_the_sequencer() {
     check_growth(&server, before, "40 commissions of 10,000 serials");
     assert_eq!(tree_size(&server).await, size, "nothing was written");
 
-    let limit = u32::try_from(VALUES_PER_REQUEST_MAX).expect("fits");
-    let one_past = ranged_commissions(&mut scenario, &[full, limit - full, 1]);
+    // The limit is three full commissions.
+    let full_commissions =
+        usize::try_from(VALUES_PER_REQUEST_MAX).expect("fits") / SERIALS_PER_COMMISSION_MAX;
+    let mut counts = vec![full; full_commissions];
+    counts.push(1);
+    let one_past = ranged_commissions(&mut scenario, &counts);
     let status = capture(&server, one_past).await.expect_err("one past");
     check(&status, Code::ResourceExhausted, "REQUEST_TOO_LARGE");
     assert_eq!(tree_size(&server).await, size, "nothing was written");
 
-    let at_limit = ranged_commissions(&mut scenario, &[full, limit - full]);
+    let at_limit = ranged_commissions(&mut scenario, &counts[..full_commissions]);
     let receipts = capture(&server, at_limit).await.expect("at the limit");
-    assert_eq!(receipts.receipts.len(), 2);
-    assert_eq!(tree_size(&server).await, size + 2);
+    assert_eq!(receipts.receipts.len(), full_commissions);
+    assert_eq!(tree_size(&server).await, size + full_commissions as u64);
 }
 
 /// One commission of 10,001 serials is refused by the stateless check, with its position. The

@@ -11,11 +11,11 @@ pub const ITEMS_PER_EVENT_MAX: usize = 10_000;
 
 /// Serials and items one capture request carries at most, over all its events: serials
 /// (ranges counted by their `count`, never expanded), items, and missing items of a Receive,
-/// as [`values_of`] counts them, each event counting at least 1. Two full events' worth: the
-/// writes these values make (at most three state records per serial or item) stay well within
-/// what one atomic commit holds, so a request is refused before it reaches the sequencer
-/// rather than after materialising millions of units.
-pub const VALUES_PER_REQUEST_MAX: u64 = 2 * SERIALS_PER_COMMISSION_MAX as u64;
+/// as [`values_of`] counts them, each event counting at least 1. Three full commissions: the
+/// writes these values make (about three state records per serial or item) stay within what
+/// one atomic commit holds, so a request is refused before it reaches the sequencer rather
+/// than after materialising millions of units.
+pub const VALUES_PER_REQUEST_MAX: u64 = 3 * SERIALS_PER_COMMISSION_MAX as u64;
 
 /// Entries (log indexes) one history answer lists at most. A search for a history stops
 /// collecting one past it, so the refusal costs no more than the limit.
