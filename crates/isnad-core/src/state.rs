@@ -520,6 +520,45 @@ mod tests {
     }
 
     #[test]
+    fn the_last_keys_of_a_prefix_come_in_key_order() {
+        let state = base();
+        // The in-memory state reads backwards; the overlay has the default, forward, reading
+        // over many pages.
+        let mut many = MemState::new();
+        let keys_of_many: Vec<String> = (0..3000).map(|i| format!("k{i:05}")).collect();
+        let entries: Vec<(&str, Option<&str>)> = keys_of_many
+            .iter()
+            .map(|k| (k.as_str(), Some("v")))
+            .collect();
+        many.apply(&writes(&entries));
+        let overlay = Overlay::new(&many);
+        for (view, prefix, limit, expected) in [
+            (&state as &dyn StateView, "b", 2, &["b3", "b5"][..]),
+            (&state, "b", 10, &["b1", "b3", "b5"]),
+            (&state, "b", 0, &[]),
+            (&state, "d", 3, &[]),
+            (&state, "", 2, &["b5", "c1"]),
+            (&overlay, "k", 2, &["k02998", "k02999"]),
+            (&many, "k", 2, &["k02998", "k02999"]),
+        ] {
+            let found = view.scan_last(prefix.as_bytes(), limit).expect("memory");
+            assert_eq!(keys(found), expected, "{prefix:?} {limit}");
+        }
+        // The end of a prefix that ends in 0xff bytes, or of one that has no end.
+        assert_eq!(prefix_end(b"a\xff\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"\xff"), None);
+        assert_eq!(prefix_end(b""), None);
+        let mut high = MemState::new();
+        high.apply(&Writes(vec![
+            (b"\xff\x01".to_vec(), Some(Vec::new())),
+            (b"\xff\xff".to_vec(), Some(Vec::new())),
+        ]));
+        let found = high.scan_last(b"\xff", 1).expect("memory");
+        assert_eq!(found, vec![(b"\xff\xff".to_vec(), Vec::new())]);
+    }
+
+    #[test]
     fn overlay_scan_merges_pending_inserts_and_deletes() {
         let state = base();
         let mut overlay = Overlay::new(&state);
