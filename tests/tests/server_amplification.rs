@@ -109,6 +109,17 @@ async fn a_message_past_four_mib_is_refused_by_its_size() {
     };
     let status = capture(&server, vec![event]).await.expect_err("refused");
     check(&status, Code::ResourceExhausted, "MESSAGE_TOO_LARGE");
+    // Reads have the same limit.
+    let status = server
+        .verification()
+        .await
+        .verify(pb::VerifyRequest {
+            scan: "0".repeat(REQUEST_BYTES_MAX),
+            ..Default::default()
+        })
+        .await
+        .expect_err("refused");
+    check(&status, Code::ResourceExhausted, "MESSAGE_TOO_LARGE");
     assert_eq!(tree_size(&server).await, size, "nothing was written");
 }
 

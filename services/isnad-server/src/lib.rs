@@ -137,10 +137,12 @@ pub async fn run(
             pb::verification_server::VerificationServer::new(VerificationService::new(
                 ledger.clone(),
             ))
+            .max_decoding_message_size(REQUEST_BYTES_MAX)
             .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
         .add_service(
             pb::log_server::LogServer::new(LogService::new(ledger.clone()))
+                .max_decoding_message_size(REQUEST_BYTES_MAX)
                 .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
         .serve_with_incoming_shutdown(incoming(listener, options.connections_max), {
