@@ -18,6 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Signed bodies stay `bytes::Bytes`: cheap to clone from the request, never re-encoded.
     config.bytes([".isnad.v1.SignedEvent"]);
     tonic_prost_build::configure()
+        // prost's codec with a count of a capture request's events before decoding.
+        .codec_path("crate::codec::LimitedCodec")
         .file_descriptor_set_path(out_dir.join("isnad_descriptor.bin"))
         .compile_with_config(config, &files, &[root])?;
     Ok(())

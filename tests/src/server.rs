@@ -281,6 +281,18 @@ impl Server {
         pb::registry_client::RegistryClient::new(self.channel().await)
     }
 
+    /// The server process's peak resident memory so far, in KiB (`VmHWM` in Linux's
+    /// `/proc/PID/status`): how much memory a request made it touch.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the server's /proc status is readable");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("/proc status has a VmHWM line in kB")
+    }
+
     /// Waits, at most `timeout`, for the server to exit by itself; `None` if it is still
     /// running then (it is killed when dropped). The end of its standard output says it
     /// exited: nothing else holds that pipe.

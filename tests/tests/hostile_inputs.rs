@@ -152,6 +152,7 @@ fn participant(party: &str) -> Call {
 fn inbound(party: &str) -> Call {
     let request = pb::InboundShipmentsRequest {
         party: party.into(),
+        ..Default::default()
     };
     unary(method::INBOUND_SHIPMENTS, &request)
 }

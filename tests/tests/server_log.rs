@@ -253,6 +253,7 @@ async fn circuit_views_answer() {
     let inbound = views
         .inbound_shipments(pb::InboundShipmentsRequest {
             party: scenario.distributor.party.to_string(),
+            ..Default::default()
         })
         .await
         .expect("inbound")

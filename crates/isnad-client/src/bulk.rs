@@ -10,7 +10,9 @@
 
 use isnad_core::event::{Event, EventId, Item, LotId, Payload};
 use isnad_core::gs1::{Gln, Gs1Date, Serial};
-use isnad_proto::contract::{BODY_LEN_MAX, REQUEST_BYTES_MAX, SERIALS_PER_COMMISSION_MAX};
+use isnad_proto::contract::{
+    BODY_LEN_MAX, REQUEST_BYTES_MAX, SERIALS_PER_COMMISSION_MAX, VALUES_PER_REQUEST_MAX,
+};
 use isnad_proto::pb;
 use prost::Message;
 
@@ -31,13 +33,16 @@ const BODY_SLACK_LEN: usize = 32;
 pub use isnad_proto::contract::EVENTS_PER_REQUEST_MAX;
 
 /// Bytes of signed events in one capture request at most: half the server's message limit
-/// ([`REQUEST_BYTES_MAX`]), which leaves room for framing and keeps one request's work short.
+/// ([`REQUEST_BYTES_MAX`], 4 MiB), which leaves room for framing and keeps one request's work
+/// short: 2 MiB, so 1,000 events of up to 2 KiB, or 31 events of a full 64 KiB body.
 pub const REQUEST_BODY_BUDGET_LEN: usize = REQUEST_BYTES_MAX / 2;
 
-/// Serials or items in one capture request at most: as many as one full event carries. The
-/// server applies a request in one atomic batch of about three writes per unit, and its store
-/// bounds a batch at 100,000 writes; several full commissions in one request would go over.
+/// Serials or items in one capture request at most, counted as the server counts them
+/// ([`value_count`]): as many as one full event carries, within the server's limit
+/// ([`VALUES_PER_REQUEST_MAX`]), so that one request is one full commission at most.
 pub const REQUEST_VALUES_MAX: usize = SERIALS_PER_EVENT_MAX;
+
+const _: () = assert!(REQUEST_VALUES_MAX as u64 <= VALUES_PER_REQUEST_MAX);
 
 /// The prefix of the namespace of every derived event id.
 const JOB_NAMESPACE: &[u8] = b"isnad-bulk/";
@@ -193,18 +198,10 @@ impl EventWeight {
     }
 }
 
-/// The serials or items an event carries, at least 1.
+/// The serials or items an event carries, at least 1: the server's count
+/// (`isnad_core::limits::values_of`), serial ranges included.
 pub fn value_count(payload: &Payload) -> usize {
-    let count = match payload {
-        Payload::Commission { serials, .. } => serials.len(),
-        Payload::Aggregate { items, .. }
-        | Payload::Disaggregate { items, .. }
-        | Payload::Ship { items, .. }
-        | Payload::Decommission { items, .. } => items.len(),
-        Payload::Receive { missing, .. } => missing.len(),
-        _ => 1,
-    };
-    count.max(1)
+    usize::try_from(isnad_core::limits::values_of(payload)).unwrap_or(usize::MAX)
 }
 
 /// Groups events into capture requests of at most `events_per_request` events (capped at

@@ -7,7 +7,7 @@ use std::time::Duration;
 use isnad_log::checkpoint::Checkpoint;
 use isnad_proto::contract::{
     ENTRIES_PER_RESPONSE_MAX, EVENT_INDEX_METADATA_KEY, REASON_METADATA_KEY, REQUEST_BYTES_MAX,
-    RESPONSE_BYTES_MAX, Reason,
+    RESPONSE_BYTES_MAX, Reason, SIGNED_EVENT_BYTES_MAX,
 };
 use isnad_proto::pb;
 use isnad_proto::pb::capture_client::CaptureClient;
@@ -212,8 +212,8 @@ impl Client {
         &self,
         event: pb::SignedEvent,
     ) -> Result<pb::Receipt, ClientError> {
-        let mut registry =
-            RegistryClient::new(self.channel.clone()).max_encoding_message_size(REQUEST_BYTES_MAX);
+        let mut registry = RegistryClient::new(self.channel.clone())
+            .max_encoding_message_size(SIGNED_EVENT_BYTES_MAX);
         Ok(registry.submit(event).await?.into_inner())
     }
 

@@ -25,14 +25,16 @@ use isnad_core::verdict::{
 use isnad_log::checkpoint::Checkpoint;
 use isnad_log::{LeafIndex, ProofError, TreeSize};
 use isnad_proto::ConvertError;
+use isnad_proto::contract::HISTORY_ENTRIES_MAX;
 use isnad_proto::convert::{reason_code_to_wire, unit_view_to_wire};
 use isnad_proto::pb;
 
 use crate::trust::{GenesisMismatch, Trust, TrustError};
 
 /// Entries (history and authorizations together) an answer may carry at most: the server
-/// sends at most 10,000 history entries, and authorizations are a few per party involved.
-pub const ANSWER_ENTRIES_MAX: usize = 20_000;
+/// sends at most [`HISTORY_ENTRIES_MAX`] history entries, and authorizations are a few per
+/// party involved.
+pub const ANSWER_ENTRIES_MAX: usize = 2 * HISTORY_ENTRIES_MAX;
 
 /// Hashes a proof may carry at most: a tree of up to 2^64 leaves needs at most 64 for an
 /// inclusion proof and 128 for a consistency proof.

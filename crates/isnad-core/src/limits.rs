@@ -9,6 +9,23 @@ pub const SERIALS_PER_COMMISSION_MAX: usize = 10_000;
 /// Items per Aggregate, Disaggregate, Ship, Decommission, and missing items per Receive.
 pub const ITEMS_PER_EVENT_MAX: usize = 10_000;
 
+/// Serials and items one capture request carries at most, over all its events: serials
+/// (ranges counted by their `count`, never expanded), items, and missing items of a Receive,
+/// as [`values_of`] counts them, each event counting at least 1. Three full commissions: the
+/// writes these values make (about three state records per serial or item) stay within what
+/// one atomic commit holds, so a request is refused before it reaches the sequencer rather
+/// than after materialising millions of units.
+pub const VALUES_PER_REQUEST_MAX: u64 = 3 * SERIALS_PER_COMMISSION_MAX as u64;
+
+/// Entries (log indexes) one history answer lists at most. A search for a history stops
+/// collecting one past it, so the refusal costs no more than the limit.
+pub const HISTORY_ENTRIES_MAX: usize = 10_000;
+
+/// Sightings (Inspect events) of one unit that its verdict weighs: the most recent ones. A
+/// unit inspected 20,000 times keeps a verification answer of a few hundred entries, and the
+/// server sends exactly these, so the client re-derives the same verdict from them.
+pub const SIGHTINGS_JUDGED_MAX: usize = 100;
+
 /// How deep logistic units nest (pallet > case > inner pack > bundle): bounds every walk up a
 /// unit's container chain.
 pub const SSCC_NESTING_MAX: usize = 4;
@@ -38,6 +55,31 @@ pub fn excerpt(value: &str) -> String {
     }
     let head: String = value.chars().take(ECHO_CHARS_MAX).collect();
     format!("{head:?}… ({len} characters)")
+}
+
+/// The serials and items an event's payload carries, counted without expanding a serial
+/// range (its `count` is the number of serials it names), at least 1: what
+/// [`VALUES_PER_REQUEST_MAX`] bounds. Saturates rather than overflows.
+pub fn values_of(payload: &crate::event::Payload) -> u64 {
+    use crate::event::Payload;
+    let count = match payload {
+        Payload::Commission {
+            serials,
+            serial_ranges,
+            ..
+        } => serial_ranges
+            .iter()
+            .fold(serials.len() as u64, |total, range| {
+                total.saturating_add(u64::from(range.count))
+            }),
+        Payload::Aggregate { items, .. }
+        | Payload::Disaggregate { items, .. }
+        | Payload::Ship { items, .. }
+        | Payload::Decommission { items, .. } => items.len() as u64,
+        Payload::Receive { missing, .. } => missing.len() as u64,
+        _ => 1,
+    };
+    count.max(1)
 }
 
 #[cfg(test)]

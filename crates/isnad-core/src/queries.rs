@@ -11,7 +11,7 @@ use crate::event::{
     DecommissionReason, DeviceClass, EventId, Item, LotId, PublicKey, Role, UnitId,
 };
 use crate::gs1::{Gln, Gs1Date, Gtin, Serial, Sscc};
-use crate::limits::SSCC_NESTING_MAX;
+use crate::limits::{HISTORY_ENTRIES_MAX, SIGHTINGS_JUDGED_MAX, SSCC_NESTING_MAX};
 use crate::rules::keys;
 use crate::rules::lot_expired;
 use crate::rules::records::{Custody, IndexNote, Link, ParticipantRecord, SsccRecord, UnitRecord};
@@ -119,7 +119,9 @@ pub struct Shipment {
 /// The log indexes a verifier needs to re-derive a verdict.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryIndexes {
-    /// The events about the unit, its containers while it was inside, its lot and product.
+    /// The events about the unit, its containers while it was inside, its lot and product,
+    /// and its latest [`SIGHTINGS_JUDGED_MAX`] sightings. At most [`HISTORY_ENTRIES_MAX`] + 1:
+    /// the search stops one past the limit, and the caller refuses such a history.
     pub events: Vec<u64>,
     /// Genesis (0) and the registry entries of every party involved, and of their signers.
     pub authorizations: Vec<u64>,
@@ -407,13 +409,17 @@ pub fn lot_units<V: StateView + ?Sized>(
     Ok(units)
 }
 
-/// Shipments in transit to `party`, oldest first.
+/// Shipments in transit to `party`, in shipment id order, strictly after the shipment `after`
+/// (`None` for the first page), at most `limit`.
 pub fn inbound_shipments<V: StateView + ?Sized>(
     view: &V,
     party: &Gln,
+    after: Option<&EventId>,
+    limit: usize,
 ) -> Result<Vec<Shipment>, StorageError> {
+    let after_key = after.map(|id| keys::inbound(party, id));
     let mut shipments = Vec::new();
-    for (key, _) in scan_all(view, &keys::inbound_prefix(party))? {
+    for (key, _) in view.scan(&keys::inbound_prefix(party), after_key.as_deref(), limit)? {
         let id = keys::inbound_shipment(&key)
             .ok_or_else(|| StorageError(format!("bad inbound key {}", hex::encode(&key))))?;
         let found = shipment(view, &id)?.ok_or_else(|| {
@@ -424,7 +430,6 @@ pub fn inbound_shipments<V: StateView + ?Sized>(
         })?;
         shipments.push(found);
     }
-    shipments.sort_by_key(|shipment| shipment.shipped_at_index);
     Ok(shipments)
 }
 
@@ -470,11 +475,14 @@ pub fn party_events<V: StateView + ?Sized>(
 /// `authorizations`: genesis (0) plus the registry entries (admit, add/revoke key,
 /// suspend/reinstate) of every party that signed one of those events, every addressee of its
 /// shipments, the current holder, and, transitively, of the regulators that signed those
-/// entries. Sorted, deduplicated.
+/// entries. Sorted, deduplicated. Of the unit's inspections, only the latest
+/// [`SIGHTINGS_JUDGED_MAX`]: the verdict weighs no others, so a unit inspected thousands of
+/// times keeps a small answer. The search stops once it has found more than
+/// [`HISTORY_ENTRIES_MAX`] events.
 ///
 /// For an unknown serial: the product registration, the scanned lot's first commission (if
-/// the lot exists) and the serial's inspections, so `UNKNOWN_SERIAL` vs `UNKNOWN_PRODUCT` vs
-/// `UNKNOWN_LOT` can be re-derived.
+/// the lot exists) and the serial's latest inspections, so `UNKNOWN_SERIAL` vs
+/// `UNKNOWN_PRODUCT` vs `UNKNOWN_LOT` can be re-derived.
 pub fn history_for_scan<V: StateView + ?Sized>(
     view: &V,
     scan: &Scan,
@@ -511,10 +519,27 @@ pub fn history_for_scan<V: StateView + ?Sized>(
                     0,
                     &mut found,
                 )?;
+                latest_sightings(view, &unit_id, &mut found)?;
             }
         }
     }
     found.finish(view)
+}
+
+/// Adds the latest [`SIGHTINGS_JUDGED_MAX`] inspections of `unit`, read backwards: the cost
+/// does not grow with how often the unit was inspected.
+fn latest_sightings<V: StateView + ?Sized>(
+    view: &V,
+    unit: &UnitId,
+    found: &mut Found,
+) -> Result<(), StorageError> {
+    let prefix = keys::unit_sightings_prefix(unit);
+    for (key, value) in view.scan_last(&prefix, SIGHTINGS_JUDGED_MAX)? {
+        let note: IndexNote = decode(&key, &value)?;
+        found.events.insert(keys::index_suffix(&key));
+        found.parties.insert(note.actor);
+    }
+    Ok(())
 }
 
 fn known_unit<V: StateView + ?Sized>(
@@ -536,7 +561,8 @@ fn known_unit<V: StateView + ?Sized>(
     }
     let current = unit_view(view, unit_id, record, 0)?;
     found.parties.insert(current.holder);
-    follow(view, &keys::unit_log_prefix(unit_id), 0, u64::MAX, 0, found)
+    follow(view, &keys::unit_log_prefix(unit_id), 0, u64::MAX, 0, found)?;
+    latest_sightings(view, unit_id, found)
 }
 
 fn index_note<V: StateView + ?Sized>(view: &V, key: &[u8]) -> Result<IndexNote, StorageError> {
@@ -554,6 +580,12 @@ struct Found {
 }
 
 impl Found {
+    /// How many more events the search may collect: it stops one past
+    /// [`HISTORY_ENTRIES_MAX`], which is enough for the caller to refuse the history.
+    fn room(&self) -> usize {
+        (HISTORY_ENTRIES_MAX + 1).saturating_sub(self.events.len())
+    }
+
     /// Adds the registry entries of every party found, and of the parties that signed them.
     fn finish<V: StateView + ?Sized>(self, view: &V) -> Result<HistoryIndexes, StorageError> {
         let mut authorizations = BTreeSet::from([0]);
@@ -593,7 +625,7 @@ fn follow<V: StateView + ?Sized>(
     }
     let mut open: Vec<(Sscc, u64)> = Vec::new();
     let mut stretches: Vec<(Sscc, u64, u64)> = Vec::new();
-    for (index, note) in index_entries(view, prefix, from, until)? {
+    for (index, note) in index_entries(view, prefix, from, until, found.room())? {
         found.events.insert(index);
         found.parties.insert(note.actor);
         match note.link {
@@ -612,6 +644,9 @@ fn follow<V: StateView + ?Sized>(
     }
     stretches.extend(open.into_iter().map(|(sscc, start)| (sscc, start, until)));
     for (sscc, start, end) in stretches {
+        if found.room() == 0 {
+            return Ok(());
+        }
         follow(
             view,
             &keys::sscc_log_prefix(&sscc),
@@ -624,12 +659,14 @@ fn follow<V: StateView + ?Sized>(
     Ok(())
 }
 
-/// Index entries under `prefix` with log index in `[from, until]`, in log order.
+/// Index entries under `prefix` with log index in `[from, until]`, in log order, at most
+/// `limit`: the scan stops there.
 fn index_entries<V: StateView + ?Sized>(
     view: &V,
     prefix: &[u8],
     from: u64,
     until: u64,
+    limit: usize,
 ) -> Result<Vec<(u64, IndexNote)>, StorageError> {
     const PAGE_LEN: usize = 1024;
     let mut cursor = from
@@ -637,8 +674,12 @@ fn index_entries<V: StateView + ?Sized>(
         .map(|before| [prefix, &before.to_be_bytes()].concat());
     let mut entries = Vec::new();
     loop {
-        let page = view.scan(prefix, cursor.as_deref(), PAGE_LEN)?;
-        let done = page.len() < PAGE_LEN;
+        let page_len = PAGE_LEN.min(limit - entries.len());
+        if page_len == 0 {
+            return Ok(entries);
+        }
+        let page = view.scan(prefix, cursor.as_deref(), page_len)?;
+        let done = page.len() < page_len;
         for (key, value) in &page {
             let index = keys::index_suffix(key);
             if index > until {
@@ -653,13 +694,15 @@ fn index_entries<V: StateView + ?Sized>(
     }
 }
 
-/// Every event about an SSCC: packing, unpacking, shipping, receiving, decommissioning.
+/// Every event about an SSCC: packing, unpacking, shipping, receiving, decommissioning. At
+/// most [`HISTORY_ENTRIES_MAX`] + 1: the search stops one past the limit.
 pub fn history_for_sscc<V: StateView + ?Sized>(
     view: &V,
     sscc: &Sscc,
 ) -> Result<Vec<u64>, StorageError> {
+    let limit = HISTORY_ENTRIES_MAX + 1;
     Ok(
-        index_entries(view, &keys::sscc_log_prefix(sscc), 0, u64::MAX)?
+        index_entries(view, &keys::sscc_log_prefix(sscc), 0, u64::MAX, limit)?
             .into_iter()
             .map(|(index, _)| index)
             .collect(),
@@ -668,15 +711,20 @@ pub fn history_for_sscc<V: StateView + ?Sized>(
 
 /// Every event about a lot as a whole: commissions, recall, moves of non-serialized
 /// quantities, inspections of scans without a serial. Not each unit's moves: see
-/// [`lot_units`] and [`history_for_scan`].
+/// [`lot_units`] and [`history_for_scan`]. At most [`HISTORY_ENTRIES_MAX`] + 1: the search
+/// stops one past the limit.
 pub fn history_for_lot<V: StateView + ?Sized>(
     view: &V,
     lot: &LotId,
 ) -> Result<Vec<u64>, StorageError> {
+    let limit = HISTORY_ENTRIES_MAX + 1;
     Ok(
-        index_entries(view, &keys::lot_log_prefix(lot), 0, u64::MAX)?
+        index_entries(view, &keys::lot_log_prefix(lot), 0, u64::MAX, limit)?
             .into_iter()
             .map(|(index, _)| index)
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests;

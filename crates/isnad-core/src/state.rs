@@ -38,6 +38,31 @@ pub trait StateView {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, StorageError>;
+
+    /// The last `limit` keys with `prefix`, in key order. This default reads every key with
+    /// the prefix, keeping only the last `limit`; a view that can read backwards (the store)
+    /// answers in time proportional to `limit`.
+    fn scan_last(&self, prefix: &[u8], limit: usize) -> Result<Vec<Entry>, StorageError> {
+        const PAGE_LEN: usize = 1024;
+        let mut last: std::collections::VecDeque<Entry> = std::collections::VecDeque::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = self.scan(prefix, after.as_deref(), PAGE_LEN)?;
+            let done = page.len() < PAGE_LEN;
+            after = page.last().map(|(key, _)| key.clone());
+            for entry in page {
+                if last.len() == limit {
+                    last.pop_front();
+                }
+                if limit > 0 {
+                    last.push_back(entry);
+                }
+            }
+            if done {
+                return Ok(last.into());
+            }
+        }
+    }
 }
 
 impl<V: StateView + ?Sized> StateView for &V {
@@ -52,6 +77,10 @@ impl<V: StateView + ?Sized> StateView for &V {
         limit: usize,
     ) -> Result<Vec<Entry>, StorageError> {
         (**self).scan(prefix, after, limit)
+    }
+
+    fn scan_last(&self, prefix: &[u8], limit: usize) -> Result<Vec<Entry>, StorageError> {
+        (**self).scan_last(prefix, limit)
     }
 }
 
@@ -160,6 +189,35 @@ impl StateView for MemState {
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect())
     }
+
+    fn scan_last(&self, prefix: &[u8], limit: usize) -> Result<Vec<Entry>, StorageError> {
+        let end = match prefix_end(prefix) {
+            Some(end) => Bound::Excluded(end),
+            None => Bound::Unbounded,
+        };
+        let mut last: Vec<Entry> = self
+            .entries
+            .range::<[u8], _>((Bound::Included(prefix), end.as_ref().map(Vec::as_slice)))
+            .rev()
+            .take(limit)
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        last.reverse();
+        Ok(last)
+    }
+}
+
+/// The first key after every key that starts with `prefix`; `None` when there is none (the
+/// prefix is empty or all 0xff).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }
 
 /// A point to roll an [`Overlay`] back to.
@@ -459,6 +517,45 @@ mod tests {
         check_scan(&state, "b", Some("a9"), 10, &["b1", "b3", "b5"]);
         check_scan(&state, "b", Some("b5"), 10, &[]);
         check_scan(&state, "d", None, 10, &[]);
+    }
+
+    #[test]
+    fn the_last_keys_of_a_prefix_come_in_key_order() {
+        let state = base();
+        // The in-memory state reads backwards; the overlay has the default, forward, reading
+        // over many pages.
+        let mut many = MemState::new();
+        let keys_of_many: Vec<String> = (0..3000).map(|i| format!("k{i:05}")).collect();
+        let entries: Vec<(&str, Option<&str>)> = keys_of_many
+            .iter()
+            .map(|k| (k.as_str(), Some("v")))
+            .collect();
+        many.apply(&writes(&entries));
+        let overlay = Overlay::new(&many);
+        for (view, prefix, limit, expected) in [
+            (&state as &dyn StateView, "b", 2, &["b3", "b5"][..]),
+            (&state, "b", 10, &["b1", "b3", "b5"]),
+            (&state, "b", 0, &[]),
+            (&state, "d", 3, &[]),
+            (&state, "", 2, &["b5", "c1"]),
+            (&overlay, "k", 2, &["k02998", "k02999"]),
+            (&many, "k", 2, &["k02998", "k02999"]),
+        ] {
+            let found = view.scan_last(prefix.as_bytes(), limit).expect("memory");
+            assert_eq!(keys(found), expected, "{prefix:?} {limit}");
+        }
+        // The end of a prefix that ends in 0xff bytes, or of one that has no end.
+        assert_eq!(prefix_end(b"a\xff\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"\xff"), None);
+        assert_eq!(prefix_end(b""), None);
+        let mut high = MemState::new();
+        high.apply(&Writes(vec![
+            (b"\xff\x01".to_vec(), Some(Vec::new())),
+            (b"\xff\xff".to_vec(), Some(Vec::new())),
+        ]));
+        let found = high.scan_last(b"\xff", 1).expect("memory");
+        assert_eq!(found, vec![(b"\xff\xff".to_vec(), Vec::new())]);
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //! same rules: each signer's key is admitted and valid at that index, belongs to the actor,
 //! the actor is not suspended, has the role, acts at its own site, and the custody chain holds
 //! (who ships the unit holds it, who receives it is the addressee).
+//!
+//! `DUPLICATE_SIGHTING` weighs the unit's latest [`SIGHTINGS_JUDGED_MAX`] sightings: one of
+//! them at a place its custody then does not explain (for an unknown serial: at two places).
+//! Older sightings stay in the log, for auditors, but no longer make the verdict.
 
 use std::collections::BTreeSet;
 
@@ -16,6 +20,7 @@ use crate::event::{
     DecommissionReason, Event, Genesis, LotId, Payload, PublicKey, ReasonCode, UnitId,
 };
 use crate::gs1::{Gln, Gs1Date, Lot, Sscc, year_of_unix_ms};
+use crate::limits::SIGHTINGS_JUDGED_MAX;
 use crate::queries;
 use crate::rules::records::UnitRecord;
 use crate::rules::{
@@ -183,23 +188,23 @@ pub fn derive_verdict(
         Some(unit) => queries::unit(state, unit, now_unix_ms).map_err(storage)?,
         None => None,
     };
+    let sightings = judged_sightings(&replay.sightings);
     let Some(found) = found else {
-        reasons
-            .extend(unknown_unit_reasons(state, scan, &gtin, &replay.sightings).map_err(storage)?);
+        reasons.extend(unknown_unit_reasons(state, scan, &gtin, sightings).map_err(storage)?);
         return Ok(Verdict::from_reasons(reasons, None));
     };
     reasons.extend(
-        known_unit_reasons(
-            state,
-            scan,
-            verifier_site,
-            &found,
-            &replay.sightings,
-            now_unix_ms,
-        )
-        .map_err(storage)?,
+        known_unit_reasons(state, scan, verifier_site, &found, sightings, now_unix_ms)
+            .map_err(storage)?,
     );
     Ok(Verdict::from_reasons(reasons, Some(found)))
+}
+
+/// The sightings a verdict weighs: the latest [`SIGHTINGS_JUDGED_MAX`] of those in the
+/// history, in log order. The server sends exactly these (see
+/// [`queries::history_for_scan`]); a history with more, from any source, is judged the same.
+fn judged_sightings(sightings: &[Sighting]) -> &[Sighting] {
+    &sightings[sightings.len().saturating_sub(SIGHTINGS_JUDGED_MAX)..]
 }
 
 /// Reasons for a serial the history never commissioned.

@@ -396,7 +396,13 @@ impl Run {
         let open: Vec<Item> = HANDLERS
             .iter()
             .flat_map(|who| {
-                queries::inbound_shipments(state, &self.scenario.actor(*who).party).expect("memory")
+                queries::inbound_shipments(
+                    state,
+                    &self.scenario.actor(*who).party,
+                    None,
+                    usize::MAX,
+                )
+                .expect("memory")
             })
             .flat_map(|shipment| shipment.items)
             .collect();

@@ -164,12 +164,14 @@ fn a_pallet_ship_moves_its_contents_without_touching_them() {
     );
     assert_eq!(unit.container, Some(sscc_number(1)));
     let inbound =
-        queries::inbound_shipments(&scenario.state, &scenario.distributor.party).expect("memory");
+        queries::inbound_shipments(&scenario.state, &scenario.distributor.party, None, 10)
+            .expect("memory");
     assert_eq!(inbound.len(), 1);
     assert_eq!(inbound[0].id, shipment);
     scenario.receive(Who::Distributor, shipment);
     let inbound =
-        queries::inbound_shipments(&scenario.state, &scenario.distributor.party).expect("memory");
+        queries::inbound_shipments(&scenario.state, &scenario.distributor.party, None, 10)
+            .expect("memory");
     assert!(inbound.is_empty());
     let pallet = queries::sscc(&scenario.state, &sscc_number(1))
         .expect("memory")

@@ -3,6 +3,7 @@
 
 use isnad_core::event::{DecommissionReason, Item, Payload, PublicKey, ReasonCode};
 use isnad_core::gs1::Gln;
+use isnad_core::limits::SIGHTINGS_JUDGED_MAX;
 use isnad_core::queries;
 use isnad_core::rules::RejectCode;
 use isnad_core::scan::parse_scan;
@@ -442,7 +443,60 @@ fn rows() -> Vec<Row> {
                 ReasonCode::CustodyMismatch,
             ],
         ),
+        (
+            "an unexplained sighting among the latest ones",
+            || sighted_then_seen_at_home(SIGHTINGS_JUDGED_MAX - 1),
+            &[ReasonCode::DuplicateSighting],
+        ),
+        (
+            "an unexplained sighting older than the latest ones",
+            || sighted_then_seen_at_home(SIGHTINGS_JUDGED_MAX),
+            &[],
+        ),
     ]
+}
+
+/// `SN1` at the distributor, inspected once at the hospital (which its custody does not
+/// explain), then `times` more at the distributor's own site.
+fn sighted_then_seen_at_home(times: usize) -> Scene {
+    let mut scene = at_distributor();
+    let (away, home, scan) = (
+        scene.scenario.hospital.site,
+        scene.scenario.distributor.site,
+        scene.scan.clone(),
+    );
+    scene.scenario.inspect_at(away, &scan);
+    for _ in 0..times {
+        scene.scenario.inspect_at(home, &scan);
+    }
+    scene
+}
+
+/// The verdict weighs the latest sightings whatever history it is given: the whole log, with
+/// every sighting, judges as the server's selection of the latest ones does.
+#[test]
+fn the_verdict_weighs_the_latest_sightings_of_any_history() {
+    for (times, expected) in [
+        (SIGHTINGS_JUDGED_MAX - 1, ReasonCode::DuplicateSighting),
+        (SIGHTINGS_JUDGED_MAX, ReasonCode::Genuine),
+    ] {
+        let scene = sighted_then_seen_at_home(times);
+        let selected = history_without(&scene, |_| false);
+        let sightings = selected
+            .iter()
+            .filter(|entry| {
+                matches!(&entry.kind, HistoryKind::Event(event)
+                    if matches!(event.payload, Payload::Inspect { .. }))
+            })
+            .count();
+        assert_eq!(sightings, SIGHTINGS_JUDGED_MAX, "the selection");
+        assert_eq!(derive(&scene, &selected), Ok(expected), "{times}: selected");
+        assert_eq!(
+            derive(&scene, &scene.scenario.entries),
+            Ok(expected),
+            "{times}: the whole log"
+        );
+    }
 }
 
 /// The regulator adds a new key for `who` and revokes the old one as compromised since `since`.

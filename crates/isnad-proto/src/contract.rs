@@ -35,18 +35,42 @@ pub use isnad_core::limits::ITEMS_PER_EVENT_MAX;
 /// Bytes of one scan in a `Verify` request at most ([`Reason::ScanTooLong`] beyond).
 pub use isnad_core::scan::SCAN_LEN_MAX;
 
-/// Events in one capture request at most ([`Reason::TooManyEvents`] beyond).
+/// Events in one capture request at most ([`Reason::TooManyEvents`] beyond). The server
+/// counts them in the request's wire bytes before decoding it (see [`crate::codec`]).
 pub const EVENTS_PER_REQUEST_MAX: usize = 1_000;
 
-/// Bytes of one gRPC request message the server decodes at most: a capture request of
-/// [`EVENTS_PER_REQUEST_MAX`] events of a few KiB each fits; that many bodies of
-/// [`BODY_LEN_MAX`] would not, and should not (memory). Beyond it the call is refused with
-/// `RESOURCE_EXHAUSTED` and [`Reason::MessageTooLarge`].
-pub const REQUEST_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Serials and items one capture request carries at most, over all its events, each event
+/// counting at least 1 (`isnad_core::limits::values_of`); [`Reason::RequestTooLarge`] beyond,
+/// refused before the request reaches the sequencer.
+pub use isnad_core::limits::VALUES_PER_REQUEST_MAX;
 
-/// Bytes of one gRPC answer message the server encodes at most (a verification answer with a
-/// long history); clients must accept answers this large.
+/// Bytes of one gRPC request message the server decodes at most: 4 MiB. It bounds what
+/// decoding a request can cost (with the count of events before decoding, a few times the
+/// message at most). The three limits of a capture request fit together this way: at most
+/// [`EVENTS_PER_REQUEST_MAX`] events, each body at most [`BODY_LEN_MAX`], and all of them in
+/// at most this many bytes, whichever comes first: 1,000 events of up to about 4 KiB, or 63
+/// events of a full 64 KiB. A client with more splits its batch into several requests by
+/// count and by bytes (`isnad_client::bulk::requests` does); each request is atomic on its
+/// own. Beyond it the call is refused with `RESOURCE_EXHAUSTED` and
+/// [`Reason::MessageTooLarge`].
+pub const REQUEST_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Bytes of one `Registry.Submit` request at most: one signed event, its body at most
+/// [`BODY_LEN_MAX`], plus its key, signature and framing. A larger message is refused with
+/// [`Reason::MessageTooLarge`] before it is decoded.
+pub const SIGNED_EVENT_BYTES_MAX: usize = BODY_LEN_MAX + 1024;
+
+/// Bytes of one gRPC answer message the server encodes at most; clients accept answers this
+/// large. Every answer is bounded below it: a `GetEntries` or `Follow` answer of
+/// [`ENTRIES_PER_RESPONSE_MAX`] entries of [`ENTRY_LEN_MAX`] bytes (checked at compile time
+/// below), a history's entries at [`ANSWER_ENTRY_BYTES_MAX`] plus their proofs, a page of
+/// inbound shipments at [`INBOUND_SHIPMENTS_PAGE_BYTES_MAX`].
 pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// The largest `GetEntries` answer fits [`RESPONSE_BYTES_MAX`]: each entry with up to 8 bytes
+/// of framing.
+const _: () =
+    assert!(ENTRIES_PER_RESPONSE_MAX as usize * (ENTRY_LEN_MAX + 8) <= RESPONSE_BYTES_MAX);
 
 /// Entries one `Log.GetEntries` answer (or one message of `Log.Follow`) carries at most
 /// ([`Reason::RangeTooLong`] beyond).
@@ -76,8 +100,22 @@ pub const LOT_UNITS_PAGE_MAX: usize = 1_000;
 /// Entries per `PartyEvents` page at most; a larger page size asked for is lowered to it.
 pub const PARTY_EVENTS_PAGE_MAX: usize = 1_000;
 
+/// Shipments per `InboundShipments` page at most; a larger page size asked for is lowered to
+/// it.
+pub const INBOUND_SHIPMENTS_PAGE_MAX: usize = 100;
+
+/// Bytes of shipments (as encoded) one `InboundShipments` page carries at most: a page ends
+/// early, after the shipment that reaches it, so it holds at least one shipment (of at most
+/// about half a MiB: 10,000 items).
+pub const INBOUND_SHIPMENTS_PAGE_BYTES_MAX: usize = 4 * 1024 * 1024;
+
 /// Entries in one `Verify` or `History` answer at most ([`Reason::HistoryTooLong`] beyond).
-pub const HISTORY_ENTRIES_MAX: usize = 10_000;
+/// The search for a history stops one past it.
+pub use isnad_core::limits::HISTORY_ENTRIES_MAX;
+
+/// Sightings (Inspect events) of a unit that a `Verify` answer carries and its verdict
+/// weighs: the latest ones. Older ones stay in the log.
+pub use isnad_core::limits::SIGHTINGS_JUDGED_MAX;
 
 /// Bytes of log entries one `Verify`, `History` or `PartyEvents` answer carries at most
 /// ([`Reason::HistoryTooLong`] beyond): half of [`RESPONSE_BYTES_MAX`], which leaves room for
@@ -133,14 +171,16 @@ reasons! {
     BadSignature => "BAD_SIGNATURE", Unauthenticated;
     /// An event id used before by an event with other bytes.
     EventIdReused => "EVENT_ID_REUSED", AlreadyExists;
-    /// The request's events write more state than one atomic commit holds; send fewer.
+    /// The request carries more than [`VALUES_PER_REQUEST_MAX`] serials and items, or its
+    /// events write more state than one atomic commit holds; send fewer.
     RequestTooLarge => "REQUEST_TOO_LARGE", ResourceExhausted;
     /// A registry-only call was given an event that is not a registry event.
     NotARegistryEvent => "NOT_A_REGISTRY_EVENT", InvalidArgument;
     /// A request message that is not a valid protobuf encoding of its type, or a call without
     /// the message its method takes.
     MalformedRequest => "MALFORMED_REQUEST", InvalidArgument;
-    /// A request message longer than [`REQUEST_BYTES_MAX`] bytes.
+    /// A request message longer than [`REQUEST_BYTES_MAX`] bytes ([`SIGNED_EVENT_BYTES_MAX`]
+    /// for `Registry.Submit`).
     MessageTooLarge => "MESSAGE_TOO_LARGE", ResourceExhausted;
 
     // Reads.

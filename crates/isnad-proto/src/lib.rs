@@ -4,6 +4,7 @@
 //! (`isnad-core`) and storage encodings are three different things: validation happens once,
 //! when a wire message is converted into a domain type, and every refusal names the field.
 
+pub mod codec;
 pub mod contract;
 pub mod convert;
 

@@ -17,6 +17,10 @@ impl StateView for Store {
     ) -> Result<Vec<StatePair>, StorageError> {
         self.state_scan(prefix, after, limit).map_err(storage_error)
     }
+
+    fn scan_last(&self, prefix: &[u8], limit: usize) -> Result<Vec<StatePair>, StorageError> {
+        self.state_scan_last(prefix, limit).map_err(storage_error)
+    }
 }
 
 /// Keeps the whole chain of causes, since `StorageError` carries only text.
@@ -74,6 +78,14 @@ mod tests {
             assert_eq!(
                 store.scan(prefix, after, limit),
                 memory.scan(prefix, after, limit)
+            );
+        }
+        // Read backwards by the store, forwards by the in-memory state's default.
+        for (prefix, limit) in [(&b"a/"[..], 1), (b"a/", 5), (b"", 2), (b"b/", 0), (b"c", 3)] {
+            assert_eq!(
+                store.scan_last(prefix, limit),
+                memory.scan_last(prefix, limit),
+                "{prefix:?} {limit}"
             );
         }
     }

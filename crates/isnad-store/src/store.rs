@@ -429,6 +429,24 @@ impl Store {
         Ok(found)
     }
 
+    /// The last `limit` state keys with `prefix` and their values, in key order, read
+    /// backwards from the end of the prefix: the time taken depends on `limit`, not on how
+    /// many keys the prefix holds.
+    pub fn state_scan_last(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<StatePair>, StoreError> {
+        let full_prefix = keys::state_key(prefix);
+        let mut found = Vec::new();
+        for pair in self.db.scan_prefix(&full_prefix).rev().take(limit) {
+            let (key, value) = pair?;
+            found.push((key[1..].to_vec(), value.to_vec()));
+        }
+        found.reverse();
+        Ok(found)
+    }
+
     /// Appends `entries` after the current tree, applies `state_writes` (`None` deletes), and
     /// signs a checkpoint of the new tree with `signer` (its key name is the origin) after
     /// checking that the new tree extends the last signed checkpoint.

@@ -19,12 +19,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use isnad_core::envelope;
 use isnad_core::event::{Event, Genesis, PublicKey};
+use isnad_core::limits::values_of;
 use isnad_core::queries;
 use isnad_core::rules::{self, ApplyError, Context};
 use isnad_core::state::Overlay;
 use isnad_log::checkpoint::NoteSigner;
 use isnad_log::{LeafIndex, TreeSize, TreeState};
-use isnad_proto::contract::{BODY_LEN_MAX, Reason};
+use isnad_proto::contract::{BODY_LEN_MAX, Reason, VALUES_PER_REQUEST_MAX};
 use isnad_proto::pb;
 use isnad_store::{APPEND_ENTRIES_MAX, STATE_WRITES_MAX, Store};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -259,8 +260,18 @@ impl Ledger {
     }
 }
 
-/// The stateless checks: limits, decoding, signatures (each verified strictly for this log's
-/// `origin`, as the client and the auditor verify them).
+/// The writes the values of one request make at most, beside a few per event: three state
+/// records per serial or item (a unit's record, its lot's list and its index entry), so that
+/// a request within [`VALUES_PER_REQUEST_MAX`] fits one commit. A Receive or an unpacking of a
+/// whole SSCC writes for what the state holds, which no stateless check sees: the sequencer
+/// stops applying a request as soon as it is over (see `place_job`).
+const _: () =
+    assert!(3 * VALUES_PER_REQUEST_MAX as usize + 8 * EVENTS_PER_REQUEST_MAX <= STATE_WRITES_MAX);
+
+/// The stateless checks: limits, decoding, the core's checks of fields and per-event limits,
+/// the serials and items of the whole request, and signatures (each verified strictly for this
+/// log's `origin`, as the client and the auditor verify them). Every limit here is checked
+/// before the request reaches the sequencer, and the signatures, the costliest check, last.
 pub fn check_events(
     origin: &str,
     events: Vec<pb::SignedEvent>,
@@ -287,6 +298,7 @@ pub fn check_events(
         .enumerate()
         .map(|(position, signed)| check_shape(position, signed))
         .collect::<Result<Vec<_>, _>>()?;
+    check_values(&checked)?;
     let items: Vec<(&[u8], &[u8], &[u8])> = checked
         .iter()
         .map(|c| (&c.public_key[..], &c.signature[..], &c.body[..]))
@@ -308,23 +320,28 @@ pub fn check_events(
     Ok(checked)
 }
 
+/// Refuses a signed body longer than [`BODY_LEN_MAX`], before anything decodes it.
+pub fn check_body_len(position: usize, body: &[u8]) -> Result<(), LedgerError> {
+    if body.len() > BODY_LEN_MAX {
+        return Err(LedgerError::ResourceExhausted {
+            reason: Reason::BodyTooLarge,
+            message: format!(
+                "event {position}: body is {} bytes; at most {BODY_LEN_MAX}",
+                body.len()
+            ),
+            event: Some(position),
+        });
+    }
+    Ok(())
+}
+
 fn check_shape(position: usize, signed: pb::SignedEvent) -> Result<CheckedEvent, LedgerError> {
     let invalid = |reason: Reason, message: String| LedgerError::InvalidArgument {
         reason,
         message: format!("event {position}: {message}"),
         event: Some(position),
     };
-    if signed.body.len() > BODY_LEN_MAX {
-        return Err(LedgerError::ResourceExhausted {
-            reason: Reason::BodyTooLarge,
-            message: format!(
-                "event {position}: body is {} bytes; at most {}",
-                signed.body.len(),
-                BODY_LEN_MAX
-            ),
-            event: Some(position),
-        });
-    }
+    check_body_len(position, &signed.body)?;
     let public_key: [u8; 32] = signed.public_key[..].try_into().map_err(|_| {
         invalid(
             Reason::MalformedKey,
@@ -339,12 +356,42 @@ fn check_shape(position: usize, signed: pb::SignedEvent) -> Result<CheckedEvent,
     })?;
     let event = isnad_proto::decode_event_body(&signed.body)
         .map_err(|e| invalid(Reason::MalformedBody, e.to_string()))?;
+    // The executor's checks that need no state (serials per commission counted without
+    // expanding a range, items per event, field sizes): refused here, they cost no sequencer
+    // time. The executor runs them again, as part of its rules.
+    rules::check_fields(&event).map_err(|error| match error {
+        ApplyError::Rejected(rejection) => LedgerError::Rejected {
+            rejection,
+            event: position,
+        },
+        ApplyError::Storage(error) => error.into(),
+    })?;
     Ok(CheckedEvent {
         event,
         body: signed.body,
         public_key,
         signature,
     })
+}
+
+/// Refuses a request whose events carry more than [`VALUES_PER_REQUEST_MAX`] serials and
+/// items together (ranges counted, never expanded).
+fn check_values(checked: &[CheckedEvent]) -> Result<(), LedgerError> {
+    let values = checked.iter().fold(0u64, |total, c| {
+        total.saturating_add(values_of(&c.event.payload))
+    });
+    if values > VALUES_PER_REQUEST_MAX {
+        return Err(LedgerError::ResourceExhausted {
+            reason: Reason::RequestTooLarge,
+            message: format!(
+                "the request's {} events carry {values} serials and items; at most \
+                 {VALUES_PER_REQUEST_MAX} per request: send them in smaller requests",
+                checked.len()
+            ),
+            event: None,
+        });
+    }
+    Ok(())
 }
 
 /// Shifts the server's clock, for drills and tests of time-dependent rules (expiry); zero in
@@ -468,9 +515,9 @@ impl Sequencer {
                 )
             }))
             .unwrap_or_else(|panic| Err(rules_panicked(&*panic, job.events.len())));
-            let over =
-                overlay.pending_len() > STATE_WRITES_MAX || entries.len() > APPEND_ENTRIES_MAX;
-            if outcome.is_ok() && over {
+            // `place_job` stopped as soon as the group went over what one commit holds.
+            let over = matches!(outcome, Ok(None));
+            if over {
                 if position == 0 {
                     // Alone in its group and still too large: it can never be committed.
                     outcome = Err(too_large(job.events.len()));
@@ -486,7 +533,7 @@ impl Sequencer {
                 overlay.rollback(mark);
                 entries.truncate(entries_mark);
             }
-            outcomes.push(outcome);
+            outcomes.push(outcome.map(|placed| placed.unwrap_or_default()));
         }
         let writes = overlay.into_writes();
         let published = if entries.is_empty() {
@@ -552,7 +599,10 @@ fn too_large(events: usize) -> LedgerError {
 }
 
 /// Applies one request's events over the overlay; appends their entries. On error the caller
-/// rolls back both.
+/// rolls back both. `Ok(None)` when the group went over what one commit holds
+/// ([`STATE_WRITES_MAX`] state writes or [`APPEND_ENTRIES_MAX`] entries): it stops at the event
+/// that went over, so a request whose events write for what the state holds (a Receive of a
+/// large shipment) costs at most one commit's worth of work before it is refused or deferred.
 fn place_job(
     store: &Store,
     overlay: &mut Overlay<'_, Store>,
@@ -560,7 +610,7 @@ fn place_job(
     base: u64,
     recorded: i64,
     events: &[CheckedEvent],
-) -> Result<Vec<Placement>, LedgerError> {
+) -> Result<Option<Vec<Placement>>, LedgerError> {
     let mut placements = Vec::with_capacity(events.len());
     for (position, checked) in events.iter().enumerate() {
         if let Some(index) = queries::event_index(overlay, &checked.event.id)? {
@@ -605,8 +655,11 @@ fn place_job(
             &checked.body,
         ));
         placements.push(Placement::New(index));
+        if overlay.pending_len() > STATE_WRITES_MAX || entries.len() > APPEND_ENTRIES_MAX {
+            return Ok(None);
+        }
     }
-    Ok(placements)
+    Ok(Some(placements))
 }
 
 fn stored_entry(store: &Store, index: u64) -> Result<Vec<u8>, LedgerError> {

@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use isnad_proto::contract::{
-    REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX, STREAMS_PER_CONNECTION_MAX, UNARY_CALL_TIMEOUT,
+    REQUEST_BYTES_MAX, RESPONSE_BYTES_MAX, SIGNED_EVENT_BYTES_MAX, STREAMS_PER_CONNECTION_MAX,
+    UNARY_CALL_TIMEOUT,
 };
 use isnad_proto::pb;
 use tokio::net::TcpListener;
@@ -130,16 +131,18 @@ pub async fn run(
         )
         .add_service(
             pb::registry_server::RegistryServer::new(RegistryService::new(ledger.clone()))
-                .max_decoding_message_size(REQUEST_BYTES_MAX),
+                .max_decoding_message_size(SIGNED_EVENT_BYTES_MAX),
         )
         .add_service(
             pb::verification_server::VerificationServer::new(VerificationService::new(
                 ledger.clone(),
             ))
+            .max_decoding_message_size(REQUEST_BYTES_MAX)
             .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
         .add_service(
             pb::log_server::LogServer::new(LogService::new(ledger.clone()))
+                .max_decoding_message_size(REQUEST_BYTES_MAX)
                 .max_encoding_message_size(RESPONSE_BYTES_MAX),
         )
         .serve_with_incoming_shutdown(incoming(listener, options.connections_max), {

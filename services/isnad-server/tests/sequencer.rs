@@ -135,3 +135,49 @@ async fn a_panic_in_the_rules_refuses_only_its_request() {
     assert_eq!(receipts[0].leaf_index, size);
     assert_eq!(ledger.published().tree.size.0, size + 1);
 }
+
+/// A request that goes over what one commit holds is refused at the event that goes over: the
+/// sequencer applies nothing after it. Four commissions of 10,000 serials write over 120,000
+/// state records, past `STATE_WRITES_MAX` (100,000); a fifth event names a product nobody
+/// registered. The old sequencer applied every event of a request before it compared the total
+/// (40 such commissions held it 22.5 s and +305 MiB in a debug build); with the comparison
+/// moved back after the whole request, this test failed: the request was refused for the fifth
+/// event's own reason (UNKNOWN_PRODUCT, event 4) instead of REQUEST_TOO_LARGE.
+#[tokio::test]
+async fn the_sequencer_stops_at_the_event_that_goes_over_a_commit() {
+    let mut scenario = Scenario::today();
+    let (_dir, ledger) = started(&scenario).await;
+    let size = ledger.published().tree.size.0;
+    let mut events: Vec<Event> = (0..4)
+        .map(|n| {
+            let payload =
+                scenario.commission_range_payload(&format!("R{n}"), &format!("R{n}-"), 10_000);
+            scenario.event(Who::Manufacturer, payload)
+        })
+        .collect();
+    let mut unknown = scenario.commission_payload("U1", &["SN1"]);
+    if let Payload::Commission { lot, .. } = &mut unknown {
+        lot.gtin = isnad_testkit::gtin("0611123400002");
+    }
+    events.push(scenario.event(Who::Manufacturer, unknown));
+    let error = ledger
+        .sequence(
+            events
+                .iter()
+                .map(|event| checked(&scenario, event))
+                .collect(),
+        )
+        .await
+        .expect_err("over one commit");
+    assert!(
+        matches!(
+            error,
+            LedgerError::ResourceExhausted {
+                reason: Reason::RequestTooLarge,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(ledger.published().tree.size.0, size, "nothing was appended");
+}

@@ -43,9 +43,14 @@ pub(crate) fn read_rows(fx: &Fixture) -> Vec<Row> {
             Refused(bad, R::MalformedField),
         ),
         row(
-            "participant: 100,000 characters (not echoed back)",
-            participant(&"6".repeat(100_000)),
+            "participant: 60,000 characters (not echoed back)",
+            participant(&"6".repeat(60_000)),
             Refused(bad, R::MalformedField),
+        ),
+        row(
+            "participant: 100,000 characters, past the registry's message limit",
+            participant(&"6".repeat(100_000)),
+            Refused(too_much, R::MessageTooLarge),
         ),
         row(
             "participant: a GLN with a newline",

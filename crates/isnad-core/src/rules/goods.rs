@@ -337,7 +337,8 @@ pub(super) fn inspect(scan: &str, out: &mut Out) -> Result<(), ApplyError> {
         Err(error) => return refuse(RejectCode::MalformedScan, format!("scan: {error}")),
     };
     if let Some(unit) = parsed.unit() {
-        out.note(|index| keys::unit_log(&unit, index), Link::None);
+        // Apart from the unit's other events: a verifier reads only the latest sightings.
+        out.note(|index| keys::unit_sighting(&unit, index), Link::None);
     } else if let (Some(gtin), Some(lot)) = (parsed.gtin, parsed.lot) {
         out.note(
             |index| keys::lot_log(&LotId { gtin, lot }, index),

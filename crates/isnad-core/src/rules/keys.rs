@@ -32,6 +32,9 @@ const BALANCE: u8 = b'b';
 const LOT_UNITS: u8 = b'L';
 /// Unit + index -> index note: the unit's events.
 const UNIT_LOG: u8 = b'U';
+/// Unit + index -> index note: the unit's sightings (Inspect events that scanned it), apart
+/// from its other events so that a verifier reads only the most recent ones.
+const UNIT_SIGHTINGS: u8 = b'I';
 /// SSCC + index -> index note: the logistic unit's events.
 const SSCC_LOG: u8 = b'S';
 /// Lot + index -> index note: commissions, recall, quantity moves.
@@ -212,6 +215,14 @@ pub(crate) fn unit_log_prefix(unit: &UnitId) -> Vec<u8> {
 
 pub(crate) fn unit_log(unit: &UnitId, index: u64) -> Vec<u8> {
     key(UNIT_LOG, &[&unit_part(unit), &index.to_be_bytes()])
+}
+
+pub(crate) fn unit_sightings_prefix(unit: &UnitId) -> Vec<u8> {
+    key(UNIT_SIGHTINGS, &[&unit_part(unit)])
+}
+
+pub(crate) fn unit_sighting(unit: &UnitId, index: u64) -> Vec<u8> {
+    key(UNIT_SIGHTINGS, &[&unit_part(unit), &index.to_be_bytes()])
 }
 
 pub(crate) fn sscc_log_prefix(sscc: &Sscc) -> Vec<u8> {

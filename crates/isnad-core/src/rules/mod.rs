@@ -533,8 +533,11 @@ fn authorize<V: StateView + ?Sized>(
     Ok(actor)
 }
 
-/// Checks that need no state: sizes, limits, empty lists, duplicates.
-fn check_fields(event: &Event) -> Result<(), ApplyError> {
+/// Checks that need no state: sizes, limits (serials per commission, counted without
+/// expanding ranges; items per event), empty lists, duplicates. [`apply`] runs them first; the
+/// server also runs them on a request before it reaches the sequencer, so that an event over a
+/// limit costs no sequencer time.
+pub fn check_fields(event: &Event) -> Result<(), ApplyError> {
     match &event.payload {
         Payload::AdmitParticipant(admit) => registry::check_admit(admit),
         Payload::SuspendParticipant { reason, .. } => {

@@ -9,8 +9,8 @@ use isnad_core::scan::parse_scan;
 use isnad_core::verdict::{self, HistoryEntry};
 use isnad_log::{LeafIndex, TreeSize};
 use isnad_proto::contract::{
-    ANSWER_ENTRY_BYTES_MAX, HISTORY_ENTRIES_MAX, LOT_UNITS_PAGE_MAX, PARTY_EVENTS_PAGE_MAX, Reason,
-    SCAN_LEN_MAX,
+    ANSWER_ENTRY_BYTES_MAX, HISTORY_ENTRIES_MAX, INBOUND_SHIPMENTS_PAGE_BYTES_MAX,
+    INBOUND_SHIPMENTS_PAGE_MAX, LOT_UNITS_PAGE_MAX, PARTY_EVENTS_PAGE_MAX, Reason, SCAN_LEN_MAX,
 };
 use isnad_proto::convert::{self as wire, decode_history_entry};
 use isnad_proto::pb;
@@ -218,13 +218,66 @@ impl pb::verification_server::Verification for VerificationService {
         &self,
         request: Request<pb::InboundShipmentsRequest>,
     ) -> Result<Response<pb::InboundShipmentsResponse>, Status> {
-        let party: Gln = parse_field("party", &request.into_inner().party)?;
+        let request = request.into_inner();
+        let party: Gln = parse_field("party", &request.party)?;
+        let after = if request.after_shipment_id.is_empty() {
+            None
+        } else {
+            let id: [u8; 16] = request.after_shipment_id[..].try_into().map_err(|_| {
+                Status::from(LedgerError::InvalidArgument {
+                    reason: Reason::MalformedField,
+                    message: format!(
+                        "after_shipment_id: {} bytes, expected 16",
+                        request.after_shipment_id.len()
+                    ),
+                    event: None,
+                })
+            })?;
+            Some(isnad_core::event::EventId(id))
+        };
+        let limit = page_size(request.page_size, INBOUND_SHIPMENTS_PAGE_MAX);
         let store = self.ledger.store().clone();
-        let shipments =
-            blocking(move || Ok(queries::inbound_shipments(store.as_ref(), &party)?)).await?;
-        Ok(Response::new(pb::InboundShipmentsResponse {
-            shipments: shipments.iter().map(wire::shipment_to_wire).collect(),
-        }))
+        let shipments = blocking(move || {
+            Ok(queries::inbound_shipments(
+                store.as_ref(),
+                &party,
+                after.as_ref(),
+                limit + 1,
+            )?)
+        })
+        .await?;
+        Ok(Response::new(inbound_page(&shipments, limit)))
+    }
+}
+
+/// One page of inbound shipments out of `shipments` (up to `limit` + 1 read): at most `limit`,
+/// ending early once they pass [`INBOUND_SHIPMENTS_PAGE_BYTES_MAX`] encoded; the next page
+/// starts after the last one sent.
+fn inbound_page(
+    shipments: &[isnad_core::queries::Shipment],
+    limit: usize,
+) -> pb::InboundShipmentsResponse {
+    use prost::Message;
+    let mut page = Vec::new();
+    let mut bytes = 0;
+    for shipment in shipments.iter().take(limit) {
+        if bytes >= INBOUND_SHIPMENTS_PAGE_BYTES_MAX {
+            break;
+        }
+        let shipment = wire::shipment_to_wire(shipment);
+        bytes += shipment.encoded_len();
+        page.push(shipment);
+    }
+    let next_after_shipment_id = if page.len() < shipments.len() {
+        page.last()
+            .map(|s| s.shipment_id.clone())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    pb::InboundShipmentsResponse {
+        shipments: page,
+        next_after_shipment_id,
     }
 }
 
