@@ -228,6 +228,21 @@ pub fn verify_answer(
     })
 }
 
+/// Checks what an answer with its history withheld (an anonymous caller's) can show: its
+/// checkpoint is signed by the log key and extends the pinned one, so a fork is detected by
+/// anyone. The verdict itself stays the server's word. Returns the answer's checkpoint.
+pub fn verify_withheld_answer(
+    question: &pb::VerifyRequest,
+    answer: &pb::VerifyResponse,
+    trust: &Trust,
+) -> Result<Checkpoint, VerifyError> {
+    let checkpoint = trust
+        .verify_checkpoint(&answer.checkpoint)
+        .map_err(VerifyError::Checkpoint)?;
+    check_consistency(question, answer, trust, &checkpoint)?;
+    Ok(checkpoint)
+}
+
 /// Checks that the answer's checkpoint extends the pinned one.
 fn check_consistency(
     question: &pb::VerifyRequest,
