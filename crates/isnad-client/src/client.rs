@@ -131,13 +131,6 @@ pub enum CheckError {
         /// The size of the pinned checkpoint.
         pinned_size: u64,
     },
-    /// The server withheld the history (the call was not signed as an admitted party), so
-    /// the verdict cannot be proven.
-    #[error(
-        "the server withheld the unit's history: sign requests as an admitted party to get the \
-         proof"
-    )]
-    HistoryWithheld,
     /// The server's log does not extend the pinned checkpoint, and it cannot prove otherwise: a
     /// possible split view. Both checkpoints are in the evidence.
     #[error("possible split view (fork) of the log: {}", .0.problem)]
@@ -405,9 +398,6 @@ impl Client {
             }
             Err(error) => return Err(error.into()),
         };
-        if answer.history_withheld {
-            return Err(CheckError::HistoryWithheld);
-        }
         match verify_answer(&question, &answer, trust, now_unix_ms) {
             Ok(verified) => Ok(Checked {
                 question,

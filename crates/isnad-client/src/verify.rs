@@ -41,6 +41,13 @@ pub const PROOF_HASHES_MAX: usize = 128;
 /// Why an answer is refused. Each variant says which part of the answer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
+    /// The server withheld the history (the request was not signed as an admitted party), so
+    /// the verdict cannot be proven.
+    #[error(
+        "the server withheld the unit's history: sign requests as an admitted party to get the \
+         proof"
+    )]
+    HistoryWithheld,
     /// The checkpoint is not signed by the pinned log key, or is of another log.
     #[error("the answer's checkpoint is refused: {0}")]
     Checkpoint(TrustError),
@@ -194,6 +201,9 @@ pub fn verify_answer(
     trust: &Trust,
     now_unix_ms: i64,
 ) -> Result<VerifiedAnswer, VerifyError> {
+    if answer.history_withheld {
+        return Err(VerifyError::HistoryWithheld);
+    }
     let checkpoint = trust
         .verify_checkpoint(&answer.checkpoint)
         .map_err(VerifyError::Checkpoint)?;
