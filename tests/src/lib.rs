@@ -1,8 +1,10 @@
 //! End-to-end test support, one kit for every test of this crate: [`server`] starts the real
 //! `isnad-server` binary on a temporary data directory and stops or kills it; [`circuit`]
-//! drives the `isnad` binary through a circuit of admitted participants. The scenario, its
+//! drives the `isnad` binary through a circuit of admitted participants; [`callers`] signs
+//! requests as the participants of a small circuit, right and wrong. The scenario, its
 //! fixed-seed keys and the dates relative to today come from `isnad-testkit`.
 
+pub mod callers;
 pub mod circuit;
 pub mod server;
 
