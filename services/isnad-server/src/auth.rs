@@ -119,7 +119,11 @@ where
         Box::pin(async move {
             match shared.admit(request).await {
                 Ok(request) => inner.call(request).await,
-                Err(status) => Ok(status.into_http()),
+                Err(status) => {
+                    // An operating event, not an error of the server: visible when debugging.
+                    tracing::debug!(code = ?status.code(), message = status.message(), "request refused before any handler");
+                    Ok(status.into_http())
+                }
             }
         })
     }
