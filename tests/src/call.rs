@@ -6,13 +6,13 @@
 //! table sends malformed ones through the same path.
 
 use bytes::{Buf, BufMut, Bytes};
+use isnad_client::SignedChannel;
 use isnad_proto::contract::RESPONSE_BYTES_MAX;
 use isnad_proto::pb;
 use prost::Message;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
-use tonic::transport::Channel;
 
 use crate::Server;
 
@@ -48,10 +48,11 @@ pub mod method {
     pub const FOLLOW: &str = "/isnad.v1.Log/Follow";
 }
 
-/// A gRPC client of one server connection that sends message bytes as given.
+/// A gRPC client of one server connection that sends message bytes as given, signed as the
+/// test scenario's regulator (see [`Server::channel`]).
 #[derive(Debug, Clone)]
 pub struct Client {
-    channel: Channel,
+    channel: SignedChannel,
 }
 
 impl Server {
@@ -65,7 +66,7 @@ impl Server {
 
 impl Client {
     /// A gRPC client over the channel, accepting answers as large as the contract allows.
-    async fn grpc(&self) -> Result<tonic::client::Grpc<Channel>, Status> {
+    async fn grpc(&self) -> Result<tonic::client::Grpc<SignedChannel>, Status> {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone())
             .max_decoding_message_size(RESPONSE_BYTES_MAX)
             .max_encoding_message_size(usize::MAX);

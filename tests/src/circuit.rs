@@ -62,6 +62,9 @@ pub struct Isnad {
     pub server: String,
     /// The work directory; the trust store is its `trust` subdirectory.
     pub dir: tempfile::TempDir,
+    /// Who requests are signed as when a command names no `--actor` and `--key` (through
+    /// `ISNAD_ACTOR` and `ISNAD_KEY`): the party and its key file; `None` for anonymous.
+    pub caller: Option<(String, PathBuf)>,
 }
 
 impl Isnad {
@@ -71,6 +74,7 @@ impl Isnad {
             bin: isnad_binary(),
             server: url.to_owned(),
             dir: tempfile::tempdir().expect("temp dir"),
+            caller: None,
         }
     }
 
@@ -97,12 +101,22 @@ impl Isnad {
             .env_remove("ISNAD_KEY")
             .env_remove("ISNAD_ACTOR")
             .env_remove("ISNAD_SITE");
+        if let Some((party, key)) = &self.caller {
+            command.env("ISNAD_ACTOR", party).env("ISNAD_KEY", key);
+        }
         command
     }
 
     /// Runs `isnad` with `args` to the end.
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from_output(self.command(args).output().expect("isnad runs"))
+    }
+
+    /// Runs `isnad` with `args` to the end, anonymously whatever [`Isnad::caller`] says.
+    pub fn run_anonymous(&self, args: &[&str]) -> Run {
+        let mut command = self.command(args);
+        command.env_remove("ISNAD_ACTOR").env_remove("ISNAD_KEY");
+        Run::from_output(command.output().expect("isnad runs"))
     }
 
     /// Runs `isnad` and checks its exit status.
@@ -192,8 +206,11 @@ pub struct Circuit {
 
 impl Circuit {
     /// Trusts `server`'s log, admits every participant and registers the product.
+    ///
+    /// The client signs its requests as the regulator unless a command says otherwise
+    /// ([`Isnad::caller`]): the read policy lets it read everything.
     pub fn admit(data: &DataDir, server: &Server) -> Circuit {
-        let isnad = Isnad::new(&server.url());
+        let mut isnad = Isnad::new(&server.url());
         let scenario = Scenario::bare();
         let regulator_key = isnad.path("regulator.key");
         isnad_client::keys::write_private_key(&regulator_key, "regulator", &data.regulator)
@@ -204,6 +221,7 @@ impl Circuit {
             key: regulator_key,
             public_key: hex::encode(data.regulator.verifying_key().to_bytes()),
         };
+        isnad.caller = Some((regulator.party.clone(), regulator.key.clone()));
         isnad.ok(&[
             "trust",
             "init",

@@ -1,10 +1,12 @@
 //! End-to-end test support, one kit for every test of this crate: [`server`] starts the real
 //! `isnad-server` binary on a temporary data directory and stops or kills it; [`circuit`]
 //! drives the `isnad` binary through a circuit of admitted participants; [`call`] sends any
-//! request, valid or not, through one client. The scenario, its
-//! fixed-seed keys and the dates relative to today come from `isnad-testkit`.
+//! request, valid or not, through one client; [`callers`] signs requests as the participants
+//! of a small circuit, right and wrong. The scenario, its fixed-seed keys and the dates
+//! relative to today come from `isnad-testkit`.
 
 pub mod call;
+pub mod callers;
 pub mod circuit;
 pub mod server;
 

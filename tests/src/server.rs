@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
+use isnad_client::{Credentials, SignedChannel};
+use isnad_core::gs1::Gln;
 use isnad_proto::pb;
 use tonic::transport::Channel;
 
@@ -205,6 +207,9 @@ impl Server {
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn")
+            // Tests send requests as fast as they can from one address: no rate limit unless
+            // a test asks for one (`--rate-per-caller`, which overrides this).
+            .env("ISNAD_RATE_PER_CALLER", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -246,8 +251,39 @@ impl Server {
         format!("http://{}", self.address)
     }
 
-    /// A gRPC channel to the server.
-    pub async fn channel(&self) -> Channel {
+    /// A gRPC channel to the server whose calls are signed as the regulator (the testkit
+    /// scenario's, the trust root of every [`DataDir`]), which the read policy lets read
+    /// everything.
+    pub async fn channel(&self) -> SignedChannel {
+        let regulator = isnad_testkit::Scenario::bare().regulator;
+        self.channel_as(regulator.party, &regulator.signing_key)
+            .await
+    }
+
+    /// A gRPC channel whose calls are signed as `party` with `key`, for the log this server
+    /// serves (its origin read from its checkpoint).
+    pub async fn channel_as(&self, party: Gln, key: &SigningKey) -> SignedChannel {
+        let origin = self.origin().await;
+        let credentials = Credentials::new(party, key.clone(), origin);
+        SignedChannel::new(self.anonymous_channel().await, Some(credentials))
+    }
+
+    /// The origin of the log this server serves, as its checkpoint names it.
+    pub async fn origin(&self) -> String {
+        let note = pb::log_client::LogClient::new(self.anonymous_channel().await)
+            .get_checkpoint(pb::GetCheckpointRequest {})
+            .await
+            .expect("the checkpoint is public")
+            .into_inner()
+            .checkpoint;
+        note.lines()
+            .next()
+            .expect("a checkpoint begins with its origin")
+            .to_owned()
+    }
+
+    /// A gRPC channel to the server whose calls are not signed: an anonymous caller.
+    pub async fn anonymous_channel(&self) -> Channel {
         Channel::from_shared(self.url())
             .expect("valid URL")
             .connect_timeout(CONNECT_TIMEOUT)
@@ -261,23 +297,23 @@ impl Server {
             })
     }
 
-    /// The capture client.
-    pub async fn capture(&self) -> pb::capture_client::CaptureClient<Channel> {
+    /// The capture client, signed as the regulator ([`Server::channel`]).
+    pub async fn capture(&self) -> pb::capture_client::CaptureClient<SignedChannel> {
         pb::capture_client::CaptureClient::new(self.channel().await)
     }
 
-    /// The verification client.
-    pub async fn verification(&self) -> pb::verification_client::VerificationClient<Channel> {
+    /// The verification client, signed as the regulator.
+    pub async fn verification(&self) -> pb::verification_client::VerificationClient<SignedChannel> {
         pb::verification_client::VerificationClient::new(self.channel().await)
     }
 
-    /// The log client.
-    pub async fn log(&self) -> pb::log_client::LogClient<Channel> {
+    /// The log client, signed as the regulator.
+    pub async fn log(&self) -> pb::log_client::LogClient<SignedChannel> {
         pb::log_client::LogClient::new(self.channel().await)
     }
 
-    /// The registry client.
-    pub async fn registry(&self) -> pb::registry_client::RegistryClient<Channel> {
+    /// The registry client, signed as the regulator.
+    pub async fn registry(&self) -> pb::registry_client::RegistryClient<SignedChannel> {
         pb::registry_client::RegistryClient::new(self.channel().await)
     }
 

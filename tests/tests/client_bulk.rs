@@ -10,7 +10,7 @@ use isnad_client::Client;
 use isnad_proto::pb;
 use isnad_testkit::dates::expiry_ahead;
 use isnad_tests::circuit::{Circuit, owned, strs, write_lines};
-use isnad_tests::{DataDir, Server};
+use isnad_tests::{DataDir, ORIGIN, Server};
 
 /// Serials in the lot.
 const SERIALS: usize = 100_000;
@@ -21,11 +21,18 @@ const SERIALS_PER_EVENT: usize = 1_000;
 /// Events the first run captures before it is killed.
 const EVENTS_BEFORE_KILL: usize = 30;
 
-/// Every serial of the lot, as the server lists them.
+/// Every serial of the lot, as the server lists them to the regulator (a lot's units are for
+/// its manufacturer, the regulator and auditors).
 fn lot_serials(url: &str, gtin: &str, lot: &str) -> Vec<String> {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let client = Client::connect(url).await.expect("connects");
+        let regulator = isnad_testkit::Scenario::bare().regulator;
+        let credentials =
+            isnad_client::Credentials::new(regulator.party, regulator.signing_key, ORIGIN);
+        let client = Client::connect(url)
+            .await
+            .expect("connects")
+            .with_credentials(credentials);
         let mut serials = Vec::new();
         let mut after = String::new();
         loop {

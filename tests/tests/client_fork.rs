@@ -89,7 +89,8 @@ fn a_split_view_is_detected_saved_and_refused() {
     let a_size = c.pinned_size();
 
     // B's log goes another way, and grows past A's; a second client trusts B.
-    let b_client = Isnad::new(&b.url());
+    let mut b_client = Isnad::new(&b.url());
+    b_client.caller = c.isnad.caller.clone();
     b_client.ok(&[
         "trust",
         "init",

@@ -272,7 +272,17 @@ fn a_changed_answer_from_the_real_server_is_refused() {
     };
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let answer = runtime.block_on(async {
-        let client = Client::connect(&server.url()).await.expect("connects");
+        // Signed as the regulator: an anonymous caller gets no history to tamper with.
+        let regulator = isnad_testkit::Scenario::bare().regulator;
+        let credentials = isnad_client::Credentials::new(
+            regulator.party,
+            regulator.signing_key,
+            isnad_tests::ORIGIN,
+        );
+        let client = Client::connect(&server.url())
+            .await
+            .expect("connects")
+            .with_credentials(credentials);
         client.verify(question.clone()).await.expect("answers")
     });
     let now = isnad_tests_now();

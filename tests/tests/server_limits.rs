@@ -12,7 +12,7 @@ use tonic::Code;
 /// A bound on how long a call that must complete may take: a safety net, not a pause.
 const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
-async fn checkpoint(log: &mut pb::log_client::LogClient<tonic::transport::Channel>) -> u64 {
+async fn checkpoint(log: &mut pb::log_client::LogClient<isnad_client::SignedChannel>) -> u64 {
     tokio::time::timeout(
         ANSWER_WITHIN,
         log.get_checkpoint(pb::GetCheckpointRequest {}),

@@ -337,10 +337,13 @@ async fn health_and_reflection_answer() {
     // Both reflection versions list every service: clients such as Python's grpcio-reflection
     // speak only v1alpha.
     let listed = [
-        ("v1", reflection_v1_services(server.channel().await).await),
+        (
+            "v1",
+            reflection_v1_services(server.anonymous_channel().await).await,
+        ),
         (
             "v1alpha",
-            reflection_v1alpha_services(server.channel().await).await,
+            reflection_v1alpha_services(server.anonymous_channel().await).await,
         ),
     ];
     for (version, names) in listed {

@@ -10,13 +10,13 @@
 
 use std::sync::Arc;
 
+use isnad_client::SignedChannel as Channel;
 use isnad_client::sign::sign_event;
 use isnad_core::event::Item;
 use isnad_core::verdict::HistoryKind;
 use isnad_proto::pb;
 use isnad_testkit::{Scenario, Who};
 use isnad_tests::{DataDir, Server, mirror, scenario_keys};
-use tonic::transport::Channel;
 
 /// Clients that capture and then read, each on its own connection, all at once: each one is
 /// the load under which the others read.

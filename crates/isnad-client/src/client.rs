@@ -14,11 +14,15 @@ use isnad_proto::pb::capture_client::CaptureClient;
 use isnad_proto::pb::log_client::LogClient;
 use isnad_proto::pb::registry_client::RegistryClient;
 use isnad_proto::pb::verification_client::VerificationClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
+
+use crate::auth::{Credentials, SignedChannel};
 
 use crate::audit::{AuditError, AuditReport, Auditor};
 use crate::trust::{FORK_FORMAT, ForkEvidence, Trust, TrustError};
-use crate::verify::{Inconsistency, VerifiedAnswer, VerifyError, verify_answer};
+use crate::verify::{
+    Inconsistency, VerifiedAnswer, VerifyError, verify_answer, verify_withheld_answer,
+};
 
 /// How long connecting may take before the server counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -144,11 +148,32 @@ pub struct Checked {
     pub verified: VerifiedAnswer,
 }
 
-/// A connection to one server.
+/// A connection to one server, anonymous or signing every call as a party.
 #[derive(Debug, Clone)]
 pub struct Client {
     url: String,
-    channel: Channel,
+    channel: SignedChannel,
+}
+
+/// A verdict the server gave without its proof: what an anonymous caller gets.
+#[derive(Debug, Clone)]
+pub struct Unproven {
+    /// The answer received: its verdict, reasons and scan error, nothing to check them with.
+    pub answer: pb::VerifyResponse,
+    /// The answer's checkpoint, checked to be signed by the log key and to extend the pinned
+    /// one (nothing else in the answer can be checked).
+    pub checkpoint: Checkpoint,
+}
+
+impl Unproven {
+    /// The trust to keep after this answer: the newer checkpoint pinned, since it was proven
+    /// to extend the pinned one.
+    pub fn advanced_trust(&self, trust: &Trust) -> Result<Trust, TrustError> {
+        if self.checkpoint.size <= trust.checkpoint().size {
+            return Ok(trust.clone());
+        }
+        trust.with_checkpoint(&self.answer.checkpoint)
+    }
 }
 
 impl Client {
@@ -170,8 +195,20 @@ impl Client {
             })?;
         Ok(Client {
             url: url.to_owned(),
-            channel,
+            channel: SignedChannel::new(channel, None),
         })
+    }
+
+    /// This client signing every call with `credentials`: it reads as that party.
+    pub fn with_credentials(self, credentials: Credentials) -> Client {
+        let Client { url, channel } = self;
+        let channel = SignedChannel::new(channel.into_channel(), Some(credentials));
+        Client { url, channel }
+    }
+
+    /// The credentials every call is signed with; `None` for an anonymous client.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.channel.credentials()
     }
 
     /// The server's URL.
@@ -179,17 +216,17 @@ impl Client {
         &self.url
     }
 
-    fn capture_client(&self) -> CaptureClient<Channel> {
+    fn capture_client(&self) -> CaptureClient<SignedChannel> {
         CaptureClient::new(self.channel.clone())
             .max_decoding_message_size(RESPONSE_BYTES_MAX)
             .max_encoding_message_size(REQUEST_BYTES_MAX)
     }
 
-    fn log_client(&self) -> LogClient<Channel> {
+    fn log_client(&self) -> LogClient<SignedChannel> {
         LogClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_BYTES_MAX)
     }
 
-    fn verification_client(&self) -> VerificationClient<Channel> {
+    fn verification_client(&self) -> VerificationClient<SignedChannel> {
         VerificationClient::new(self.channel.clone()).max_decoding_message_size(RESPONSE_BYTES_MAX)
     }
 
@@ -367,6 +404,38 @@ impl Client {
                 answer,
                 verified,
             }),
+            Err(VerifyError::Inconsistent(inconsistency)) => {
+                Err(self.confirm_fork(*inconsistency, now_unix_ms).await)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Asks about `scan` anonymously and returns the server's verdict unproven: the history is
+    /// withheld from an anonymous caller. Only the checkpoint is checked: signed by the log key
+    /// and extending the pinned one (a possible fork is [`CheckError::Fork`], as for
+    /// [`Client::verify_checked`]). Nothing here may be recorded as evidence.
+    pub async fn verify_unproven(
+        &self,
+        trust: &Trust,
+        scan: &str,
+        site: Option<&str>,
+        now_unix_ms: i64,
+    ) -> Result<Unproven, CheckError> {
+        let question = pb::VerifyRequest {
+            scan: scan.to_owned(),
+            verifier_site: site.unwrap_or_default().to_owned(),
+            known_tree_size: trust.checkpoint().size.0,
+        };
+        let answer = match self.verify(question.clone()).await {
+            Ok(answer) => answer,
+            Err(ClientError::Refused(refusal)) if refusal.is(Reason::KnownSizeAhead) => {
+                return Err(self.behind(trust).await);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        match verify_withheld_answer(&question, &answer, trust) {
+            Ok(checkpoint) => Ok(Unproven { answer, checkpoint }),
             Err(VerifyError::Inconsistent(inconsistency)) => {
                 Err(self.confirm_fork(*inconsistency, now_unix_ms).await)
             }

@@ -322,6 +322,8 @@ impl Answer {
             history: entries_to_wire(&self.history)?,
             authorizations: entries_to_wire(&self.authorizations)?,
             scan_error: self.scan_error.clone(),
+            // Evidence is made of proven answers only, never of one whose history was withheld.
+            history_withheld: false,
         })
     }
 }

@@ -11,6 +11,7 @@
 //! with.
 
 pub mod audit;
+pub mod auth;
 pub mod bulk;
 pub mod client;
 pub mod evidence;
@@ -24,6 +25,7 @@ mod testlog;
 /// Key files: the format is shared with the server, which writes the log's key.
 pub use isnad_keys as keys;
 
+pub use auth::{Credentials, SignedChannel};
 pub use client::{CheckError, Checked, Client, ClientError, Refusal};
 pub use evidence::{Evidence, EvidenceError};
 pub use trust::{Trust, TrustError, TrustStore};

@@ -43,6 +43,13 @@ pub const PROOF_HASHES_MAX: usize = 128;
 /// Why an answer is refused. Each variant says which part of the answer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
+    /// The server withheld the history (the request was not signed as an admitted party), so
+    /// the verdict cannot be proven.
+    #[error(
+        "the server withheld the unit's history: sign requests as an admitted party to get the \
+         proof"
+    )]
+    HistoryWithheld,
     /// The checkpoint is not signed by the pinned log key, or is of another log.
     #[error("the answer's checkpoint is refused: {0}")]
     Checkpoint(TrustError),
@@ -196,6 +203,9 @@ pub fn verify_answer(
     trust: &Trust,
     now_unix_ms: i64,
 ) -> Result<VerifiedAnswer, VerifyError> {
+    if answer.history_withheld {
+        return Err(VerifyError::HistoryWithheld);
+    }
     let checkpoint = trust
         .verify_checkpoint(&answer.checkpoint)
         .map_err(VerifyError::Checkpoint)?;
@@ -228,6 +238,21 @@ pub fn verify_answer(
         history,
         event_count,
     })
+}
+
+/// Checks what an answer with its history withheld (an anonymous caller's) can show: its
+/// checkpoint is signed by the log key and extends the pinned one, so a fork is detected by
+/// anyone. The verdict itself stays the server's word. Returns the answer's checkpoint.
+pub fn verify_withheld_answer(
+    question: &pb::VerifyRequest,
+    answer: &pb::VerifyResponse,
+    trust: &Trust,
+) -> Result<Checkpoint, VerifyError> {
+    let checkpoint = trust
+        .verify_checkpoint(&answer.checkpoint)
+        .map_err(VerifyError::Checkpoint)?;
+    check_consistency(question, answer, trust, &checkpoint)?;
+    Ok(checkpoint)
 }
 
 /// Checks that the answer's checkpoint extends the pinned one.

@@ -38,12 +38,14 @@
 //! from a secret is. A key with a torsion component can make signatures that one strict
 //! verifier accepts and another (cofactored) one refuses; such a key is never registered.
 //!
-//! The framing of a log entry, which holds the signed envelope, is in [`entry`].
+//! The framing of a log entry, which holds the signed envelope, is in [`entry`]; the signature
+//! a caller puts on a request (to read as an admitted party) is in [`request`].
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 pub mod entry;
+pub mod request;
 
 pub use entry::{
     ENTRY_HEADER_LEN, ENTRY_KIND_EVENT, ENTRY_KIND_GENESIS, ENTRY_LEN_MAX, ENTRY_VERSION,

@@ -28,6 +28,9 @@ pub enum Role {
     HealthFacility,
     /// Records sightings anywhere.
     Inspector,
+    /// Reads the whole log and every party's events to check the circuit; signs no goods or
+    /// registry events (the rules refuse them with `WRONG_ROLE`).
+    Auditor,
 }
 
 /// Medical device class (EU MDR / IVDR style) or a medicinal product.

@@ -18,6 +18,44 @@ pub const REASON_METADATA_KEY: &str = "isnad-reason";
 /// The metadata entry holding the position of the refused event in its request (from 0).
 pub const EVENT_INDEX_METADATA_KEY: &str = "isnad-event-index";
 
+/// The metadata entry naming the caller's party (GLN-13) in a signed request; with the three
+/// below, all four or none. See `isnad_core::envelope::request` for what is signed.
+pub const CALLER_PARTY_METADATA_KEY: &str = "isnad-caller-party";
+
+/// The metadata entry holding the caller's public key, 64 lowercase hex digits: a key the
+/// registry holds for the caller's party, not revoked.
+pub const CALLER_KEY_METADATA_KEY: &str = "isnad-caller-key";
+
+/// The metadata entry holding the caller's clock when it signed, milliseconds since the Unix
+/// epoch, in decimal digits.
+pub const CALLER_TIME_METADATA_KEY: &str = "isnad-caller-time";
+
+/// The metadata entry holding the request signature, 128 lowercase hex digits.
+pub const CALLER_SIGNATURE_METADATA_KEY: &str = "isnad-caller-signature";
+
+/// How far a signed request's time may be from the server's clock, either way; beyond it the
+/// request is refused with [`Reason::CallerTimeSkew`]. It bounds how long a captured request
+/// can be replayed, and leaves room for the clocks of handhelds.
+pub const CALLER_TIME_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The gRPC methods whose request is a stream of messages: a signed request to one of them
+/// signs the digest of the empty string instead of a message's (`CaptureStream`'s events carry
+/// their own signatures; reflection is public).
+pub const STREAMED_REQUEST_METHODS: &[&str] = &[
+    "/isnad.v1.Capture/CaptureStream",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// Whether the request of the method at `path` is a stream ([`STREAMED_REQUEST_METHODS`]).
+pub fn is_streamed_request(path: &str) -> bool {
+    STREAMED_REQUEST_METHODS.contains(&path)
+}
+
+/// The metadata entry of a [`Reason::RateLimited`] refusal: milliseconds after which the
+/// caller's next request will be taken, in decimal digits.
+pub const RETRY_AFTER_METADATA_KEY: &str = "retry-after-ms";
+
 /// Bytes of one signed event body at most; a longer one is refused with
 /// [`Reason::BodyTooLarge`]. The core decides with it, so it is defined there.
 pub use isnad_core::envelope::BODY_LEN_MAX;
@@ -182,6 +220,26 @@ reasons! {
     /// A request message longer than [`REQUEST_BYTES_MAX`] bytes ([`SIGNED_EVENT_BYTES_MAX`]
     /// for `Registry.Submit`).
     MessageTooLarge => "MESSAGE_TOO_LARGE", ResourceExhausted;
+
+    // Callers (signed requests, the read policy, rate limits).
+    /// The caller metadata is partial (some of the four entries, not all) or malformed: a party
+    /// that is not a GLN-13, a key or signature that is not lowercase hex of its length, a time
+    /// that is not decimal digits.
+    CallerMalformed => "CALLER_MALFORMED", Unauthenticated;
+    /// The caller's key is not registered to the party named, is revoked, or the party is
+    /// suspended.
+    CallerUnknown => "CALLER_UNKNOWN", Unauthenticated;
+    /// The request signature does not verify for this key, method, party, time and message.
+    CallerSignatureInvalid => "CALLER_SIGNATURE_INVALID", Unauthenticated;
+    /// The request's time is further than [`CALLER_TIME_WINDOW`] from the server's clock.
+    CallerTimeSkew => "CALLER_TIME_SKEW", Unauthenticated;
+    /// The call reads what only some admitted parties may read: sign the request.
+    AuthenticationRequired => "AUTHENTICATION_REQUIRED", Unauthenticated;
+    /// The read policy does not let this caller read this.
+    NotPermitted => "NOT_PERMITTED", PermissionDenied;
+    /// The caller (its party, else its address) sent more requests than its rate allows; retry
+    /// after the [`RETRY_AFTER_METADATA_KEY`] milliseconds.
+    RateLimited => "RATE_LIMITED", ResourceExhausted;
 
     // Reads.
     /// A request field does not parse; the message names it.

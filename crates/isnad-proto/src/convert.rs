@@ -665,6 +665,7 @@ enum_mapping!(role_to_wire, role_from_wire, Role, pb::Role, [
     Distributor => Distributor,
     HealthFacility => HealthFacility,
     Inspector => Inspector,
+    Auditor => Auditor,
 ]);
 
 enum_mapping!(device_class_to_wire, device_class_from_wire_opt, DeviceClass, pb::DeviceClass, [

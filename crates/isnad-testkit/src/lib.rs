@@ -160,6 +160,12 @@ impl Actor {
     }
 }
 
+/// An auditor (participant number 6), not admitted by [`Scenario::new`]: tests that need one
+/// admit it with [`Actor::admit`], so the scenario's log indexes stay as they are.
+pub fn auditor() -> Actor {
+    Actor::new(6, "Inspection generale", vec![Role::Auditor], Vec::new())
+}
+
 /// A deterministic signing key from a seed byte.
 pub fn signing_key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])

@@ -46,7 +46,14 @@ impl EmbeddedServer {
             .context("cannot listen on 127.0.0.1")?;
         let address = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel::<()>();
-        let options = ServeOptions::new(data_dir.path().join("ledger"));
+        let options = ServeOptions {
+            // The demo sends everything from one address as fast as it can.
+            rate_limits: isnad_server::rate::RateLimits {
+                per_second: 0,
+                ..Default::default()
+            },
+            ..ServeOptions::new(data_dir.path().join("ledger"))
+        };
         let task = tokio::spawn(isnad_server::run(options, listener, async {
             // A dropped sender stops the server as well.
             let _ = stop.await;

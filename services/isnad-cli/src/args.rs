@@ -26,6 +26,14 @@ pub struct Cli {
     /// Print JSON for scripts instead of text for people.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Your party GLN-13: the actor of the events you sign and, with --key, the party every
+    /// request is signed as, to read what the ledger shows only to admitted parties (the proof
+    /// of a verdict, your own events). Without both, requests are anonymous.
+    #[arg(long, env = "ISNAD_ACTOR", global = true)]
+    pub actor: Option<String>,
+    /// Your private key file (mode 0600): it signs your events and your requests.
+    #[arg(long, env = "ISNAD_KEY", global = true)]
+    pub key: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -96,12 +104,8 @@ pub enum KeyCommand {
         #[arg(long, default_value = "isnad")]
         name: String,
     },
-    /// Show a key file's public key and verifier key string.
-    Show {
-        /// The private key file.
-        #[arg(long, env = "ISNAD_KEY")]
-        key: PathBuf,
-    },
+    /// Show the public key and verifier key string of the key file given with --key.
+    Show,
 }
 
 /// Trust store commands.
@@ -137,15 +141,9 @@ pub struct VerifyArgs {
     pub evidence: Option<PathBuf>,
 }
 
-/// Who signs an event, where.
+/// Where an event happens; who signs it is the global --actor with its --key.
 #[derive(Debug, Args)]
 pub struct Signer {
-    /// The signing key file.
-    #[arg(long, env = "ISNAD_KEY")]
-    pub key: PathBuf,
-    /// The acting party's GLN-13.
-    #[arg(long, env = "ISNAD_ACTOR")]
-    pub actor: String,
     /// The location GLN-13 where the event happens.
     #[arg(long, env = "ISNAD_SITE")]
     pub site: String,
@@ -436,4 +434,6 @@ pub enum RoleArg {
     HealthFacility,
     /// An inspector.
     Inspector,
+    /// An auditor: reads every party's events and the log's entries, signs no events.
+    Auditor,
 }

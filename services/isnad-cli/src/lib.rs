@@ -17,7 +17,8 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use isnad_client::{Client, TrustStore};
+use isnad_client::{Client, Credentials, TrustStore};
+use isnad_core::gs1::Gln;
 
 use crate::args::Cli;
 use crate::output::Output;
@@ -39,6 +40,8 @@ pub async fn run(cli: Cli) -> Exit {
         output: Output::new(cli.json),
         server: cli.server,
         trust: TrustStore::new(cli.trust_dir.unwrap_or_else(default_trust_dir)),
+        actor: cli.actor,
+        key: cli.key,
     };
     match commands::dispatch(cli.command, &context).await {
         Ok(exit) => exit,
@@ -58,14 +61,75 @@ pub(crate) struct Context {
     pub server: String,
     /// The trust store.
     pub trust: TrustStore,
+    /// `--actor`: the party events and requests are signed as.
+    pub actor: Option<String>,
+    /// `--key`: the private key file that signs requests and events.
+    pub key: Option<PathBuf>,
 }
 
 impl Context {
-    /// A connection to the server.
+    /// A connection to the server, signing every request as `--actor` with `--key` when both
+    /// are given, else anonymous.
     pub async fn client(&self) -> anyhow::Result<Client> {
+        let client = self.anonymous_client().await?;
+        let (Some(_), Some(key_file)) = (&self.actor, &self.key) else {
+            return Ok(client);
+        };
+        let party = self.actor()?;
+        let key = isnad_client::keys::read_private_key(key_file)
+            .with_context(|| format!("reading the key {}", key_file.display()))?
+            .key;
+        let origin = self.origin(&client).await?;
+        Ok(client.with_credentials(Credentials::new(party, key, origin)))
+    }
+
+    /// A connection to the server whose requests are not signed: for submitting events, which
+    /// carry their own signatures (a request signature would only be refused first when the
+    /// events are for another log, hiding why).
+    pub async fn anonymous_client(&self) -> anyhow::Result<Client> {
         Client::connect(&self.server)
             .await
             .context("connecting to the server")
+    }
+
+    /// Whether requests are signed: `--actor` and `--key` are both given.
+    pub fn signs_requests(&self) -> bool {
+        self.actor.is_some() && self.key.is_some()
+    }
+
+    /// The `--actor` party, required by the commands that sign.
+    pub fn actor(&self) -> anyhow::Result<Gln> {
+        let text = self
+            .actor
+            .as_deref()
+            .context("--actor (or ISNAD_ACTOR) must name your party GLN-13")?;
+        text.trim()
+            .parse()
+            .with_context(|| format!("--actor {text:?}"))
+    }
+
+    /// The `--key` file, required by the commands that sign.
+    pub fn key_file(&self) -> anyhow::Result<&std::path::Path> {
+        self.key
+            .as_deref()
+            .context("--key (or ISNAD_KEY) must name your private key file")
+    }
+
+    /// The log's origin, which request signatures bind: the pinned one, else the one the
+    /// server's checkpoint names (a wrong one only makes the server refuse the signature).
+    async fn origin(&self, client: &Client) -> anyhow::Result<String> {
+        if self.trust.exists() {
+            return Ok(self.trust.load_ignoring_fork()?.origin().to_owned());
+        }
+        let note = client
+            .checkpoint()
+            .await
+            .context("reading the log's origin")?;
+        Ok(
+            isnad_log::checkpoint::Checkpoint::from_note_unverified(&note)
+                .context("the server's checkpoint")?
+                .origin,
+        )
     }
 }
 

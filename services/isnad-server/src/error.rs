@@ -62,6 +62,22 @@ pub enum LedgerError {
         /// The event's position in its request, when one event is at fault.
         event: Option<usize>,
     },
+    /// The caller did not prove who it is, or must (a signed request).
+    #[error("{message}")]
+    Unauthenticated {
+        /// The reason code, such as [`Reason::CallerSignatureInvalid`].
+        reason: Reason,
+        /// What is wrong.
+        message: String,
+    },
+    /// The read policy does not let the caller read this.
+    #[error("{message}")]
+    PermissionDenied {
+        /// The reason code: [`Reason::NotPermitted`].
+        reason: Reason,
+        /// What was refused, and who may read it.
+        message: String,
+    },
     /// The ledger is shutting down or its sequencer is unreachable.
     #[error("{0}")]
     Unavailable(String),
@@ -100,6 +116,8 @@ impl From<LedgerError> for Status {
             LedgerError::ResourceExhausted { reason, event, .. } => {
                 (Code::ResourceExhausted, reason, event)
             }
+            LedgerError::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason, None),
+            LedgerError::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason, None),
             LedgerError::Unavailable(_) => (Code::Unavailable, Reason::Unavailable, None),
             LedgerError::Storage(_) => (Code::Internal, Reason::Storage, None),
             LedgerError::DataLoss(_) => (Code::DataLoss, Reason::EntryCorrupt, None),

@@ -8,10 +8,13 @@
 //! turns NOT_SERVING in gRPC health, the server stops and [`run`] returns an error, so that
 //! the process exits non-zero and its supervisor restarts it from what is durable.
 
+pub mod auth;
 pub mod codec;
 pub mod error;
 pub mod init;
 pub mod ledger;
+pub mod policy;
+pub mod rate;
 pub mod scrub;
 pub mod service;
 pub mod transport;
@@ -60,6 +63,8 @@ pub struct ServeOptions {
     pub scrub_interval: Duration,
     /// Connections held open at most; beyond it the server stops accepting until one closes.
     pub connections_max: usize,
+    /// Requests per caller (party, else address).
+    pub rate_limits: rate::RateLimits,
 }
 
 impl ServeOptions {
@@ -69,6 +74,7 @@ impl ServeOptions {
             data_dir,
             scrub_interval: scrub::SCRUB_INTERVAL_DEFAULT,
             connections_max: transport::CONNECTIONS_MAX_DEFAULT,
+            rate_limits: rate::RateLimits::default(),
         }
     }
 }
@@ -117,6 +123,8 @@ pub async fn run(
         .layer(tower::util::MapResponseLayer::new(
             codec::contract_status::<tonic::body::Body>,
         ))
+        // Inside the codec rewrite, whose refusals it never needs: its own carry a reason.
+        .layer(auth::AuthLayer::new(ledger.clone(), options.rate_limits))
         .timeout(UNARY_CALL_TIMEOUT)
         .http2_keepalive_interval(Some(transport::HTTP2_KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(transport::HTTP2_KEEPALIVE_TIMEOUT))

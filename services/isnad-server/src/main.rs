@@ -51,6 +51,16 @@ struct Cli {
     /// Connections held open at most; beyond it the server accepts none until one closes.
     #[arg(long, env = "ISNAD_CONNECTIONS_MAX", default_value_t = isnad_server::transport::CONNECTIONS_MAX_DEFAULT)]
     connections_max: usize,
+    /// Requests per second per caller (an authenticated party, else a peer address); 0 turns
+    /// rate limiting off.
+    #[arg(long, env = "ISNAD_RATE_PER_CALLER", default_value_t = isnad_server::rate::RATE_PER_CALLER_DEFAULT)]
+    rate_per_caller: u32,
+    /// Requests a caller may send at once beyond its rate.
+    #[arg(long, env = "ISNAD_RATE_BURST", default_value_t = isnad_server::rate::RATE_BURST_DEFAULT)]
+    rate_burst: u32,
+    /// Callers whose rate is tracked at once at most; beyond it the oldest is forgotten.
+    #[arg(long, env = "ISNAD_RATE_CALLERS_MAX", default_value_t = isnad_server::rate::BUCKETS_MAX_DEFAULT)]
+    rate_callers_max: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +171,11 @@ async fn main() -> anyhow::Result<()> {
                 ServeOptions {
                     scrub_interval: std::time::Duration::from_secs(cli.scrub_interval_s.max(1)),
                     connections_max: cli.connections_max.max(1),
+                    rate_limits: isnad_server::rate::RateLimits {
+                        per_second: cli.rate_per_caller,
+                        burst: cli.rate_burst,
+                        buckets_max: cli.rate_callers_max,
+                    },
                     ..ServeOptions::new(cli.data_dir)
                 },
                 listener,

@@ -424,3 +424,26 @@ fn an_answer_of_a_smaller_tree_than_the_pinned_one_is_refused() {
         verify_answer(&question, &answer, &trust, log.scenario.clock_unix_ms).expect_err("refused");
     assert!(matches!(error, VerifyError::Inconsistent(_)), "{error}");
 }
+
+/// An answer whose history was withheld (an anonymous caller's) is never taken as proven,
+/// even with its history still in it; what it can show, its checkpoint extending the pinned
+/// one, is checked by `verify_withheld_answer`, which refuses a checkpoint that does not.
+#[test]
+fn a_withheld_answer_is_unproven_and_its_checkpoint_still_checked() {
+    let (log, label) = delivered();
+    let question = log.question(&label, None, 1);
+    let mut answer = log.answer(&question, log.scenario.clock_unix_ms);
+    answer.history_withheld = true;
+    let trust = log.trust_at(1);
+    assert!(matches!(
+        verify_answer(&question, &answer, &trust, log.scenario.clock_unix_ms),
+        Err(VerifyError::HistoryWithheld)
+    ));
+    let checkpoint = verify_withheld_answer(&question, &answer, &trust).expect("consistent");
+    assert_eq!(checkpoint.size.0, log.size());
+    answer.consistency_proof[0][0] ^= 1;
+    assert!(matches!(
+        verify_withheld_answer(&question, &answer, &trust),
+        Err(VerifyError::Inconsistent(_))
+    ));
+}

@@ -554,3 +554,52 @@ fn registry_events() {
 fn register_product() {
     check_table(&register_product_rows());
 }
+
+/// An auditor reads; it signs no goods or registry events. Each event below is one its
+/// author's role may sign (the regulator's or a handler's), signed instead by an admitted
+/// auditor at its own site: every one is refused with `WRONG_ROLE` and changes nothing.
+#[test]
+fn an_auditor_signs_nothing() {
+    use isnad_core::event::{Event, ReasonCode};
+    use isnad_core::rules::ApplyError;
+    let mut s = isnad_testkit::Scenario::new();
+    let auditor = isnad_testkit::auditor();
+    s.accept(Who::Regulator, Payload::AdmitParticipant(auditor.admit()));
+    let units = s.commission("L1", &["SN1"]);
+    let label = s.label(&units[0], "L1");
+    let payloads = vec![
+        Payload::AdmitParticipant(newcomer().admit()),
+        s.register_product_payload(gtin("0611123400002")),
+        s.commission_payload("L2", &["SN2"]),
+        s.ship_payload(
+            vec![isnad_core::event::Item::Unit(units[0].clone())],
+            Who::Distributor,
+        ),
+        Payload::Recall {
+            lot: s.lot("L1"),
+            reason: "audit".into(),
+        },
+        Payload::Inspect {
+            scan: label,
+            verdict_seen: ReasonCode::Genuine,
+        },
+    ];
+    for payload in payloads {
+        let shown = format!("{payload:?}");
+        let before = s.state.digest();
+        let event = Event {
+            id: s.fresh_id(),
+            event_time_unix_ms: s.clock_unix_ms,
+            actor: auditor.party,
+            site: auditor.site,
+            payload,
+        };
+        match s.submit_signed(event, auditor.public_key()) {
+            Err(ApplyError::Rejected(rejection)) => {
+                assert_eq!(rejection.code, RejectCode::WrongRole, "{shown}")
+            }
+            other => panic!("an auditor signed {shown}: {other:?}"),
+        }
+        assert_eq!(s.state.digest(), before, "{shown} changed the state");
+    }
+}

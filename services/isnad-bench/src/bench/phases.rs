@@ -303,7 +303,20 @@ impl Run<'_> {
 
     /// The verification mix at the configured rate; figures are named `{prefix}_...`.
     async fn verify(&mut self, population: Arc<Population>, prefix: &str) -> anyhow::Result<()> {
-        let clients = connect_many(&self.target.address(), VERIFY_CONNECTIONS).await?;
+        // An inspector's verifications: signed requests, which get the whole answer (an
+        // anonymous one gets the verdict alone), and cost the server a signature check each.
+        let inspector = self.circuit.participant(Who::Inspector);
+        let clients: Vec<Client> = connect_many(&self.target.address(), VERIFY_CONNECTIONS)
+            .await?
+            .into_iter()
+            .map(|client| {
+                client.with_credentials(isnad_client::Credentials::new(
+                    inspector.party,
+                    inspector.signing_key.clone(),
+                    server::ORIGIN,
+                ))
+            })
+            .collect();
         let (rate, duration) = (self.options.verify_rate_per_s, self.options.verify_duration);
         let meter = CpuMeter::start(self.target);
         let outcome = verify_load::run(&clients, population, rate, duration).await;

@@ -85,7 +85,8 @@ impl ServerProcess {
         let mut child = Command::new(binary)
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0", "serve"])
+            // One client address sends the whole load: no rate limit.
+            .args(["--listen", "127.0.0.1:0", "--rate-per-caller", "0", "serve"])
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

@@ -114,7 +114,17 @@ pub async fn play(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<
         .establish_trust(vec![regulator_key], &server.log_vkey)
         .await
         .context("cannot establish trust in the demo ledger")?;
-    let findings = verify_cases(&circuit, &plan, &client, trust).await?;
+    // The inspector asks as itself, an admitted party (once admitted): the ledger shows the
+    // proof of a verdict only to admitted parties.
+    let inspector = circuit.participant(Who::Inspector);
+    let inspector_client = client
+        .clone()
+        .with_credentials(isnad_client::Credentials::new(
+            inspector.party,
+            inspector.signing_key.clone(),
+            crate::embedded::ORIGIN,
+        ));
+    let findings = verify_cases(&circuit, &plan, &inspector_client, trust).await?;
     let tree_size = crate::tree_size(&client).await?;
     print_findings(&findings, out)?;
     writeln!(

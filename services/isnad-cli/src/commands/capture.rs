@@ -63,7 +63,7 @@ pub(crate) async fn submit(
     events: Vec<Event>,
     plan: Plan,
 ) -> anyhow::Result<Exit> {
-    let client = context.client().await?;
+    let client = context.anonymous_client().await?;
     let origin = signing_origin(context, &client).await?;
     let pending: Vec<Pending> = events
         .iter()

@@ -38,10 +38,10 @@ struct Signing {
 }
 
 impl Signing {
-    fn from_args(signer: &Signer) -> anyhow::Result<Signing> {
+    fn from_args(signer: &Signer, context: &Context) -> anyhow::Result<Signing> {
         Ok(Signing {
-            key: signing_key(&signer.key)?,
-            actor: parse("actor", &signer.actor)?,
+            key: signing_key(context.key_file()?)?,
+            actor: context.actor()?,
             site: parse("site", &signer.site)?,
         })
     }
@@ -95,7 +95,7 @@ pub(crate) async fn register_product(
     args: RegisterProductArgs,
     context: &Context,
 ) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let payload = Payload::RegisterProduct {
         gtin: parse("gtin", &args.gtin)?,
         name: args.name,
@@ -108,7 +108,7 @@ pub(crate) async fn register_product(
 /// `commission`: serials listed or from a file, split into events within the limits; or a
 /// quantity of units that are not serialized.
 pub(crate) async fn commission(args: CommissionArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let lot = CommissionLot {
         lot: LotId {
             gtin: parse("gtin", &args.gtin)?,
@@ -242,7 +242,7 @@ async fn item_command(
     items_args: &Items,
     payload: impl Fn(Vec<Item>) -> Payload,
 ) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(signer)?;
+    let signing = Signing::from_args(signer, context)?;
     let (items, from_file) = items(items_args)?;
     let job = signing.job(&items_args.bulk.job);
     let events = job.item_events(&items, items_args.items_per_event, payload);
@@ -292,7 +292,7 @@ pub(crate) async fn ship(args: ShipArgs, context: &Context) -> anyhow::Result<Ex
 
 /// `receive`.
 pub(crate) async fn receive(args: ReceiveArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let shipment = event_id(&args.shipment).context("--shipment")?;
     let missing = args
         .missing
@@ -327,7 +327,7 @@ pub(crate) async fn decommission(
 
 /// `recall`.
 pub(crate) async fn recall(args: RecallArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let lot = LotId {
         gtin: parse("gtin", &args.gtin)?,
         lot: parse("lot", &args.lot)?,
@@ -342,7 +342,7 @@ pub(crate) async fn recall(args: RecallArgs, context: &Context) -> anyhow::Resul
 /// `inspect`: records the verdict seen, which by default is the proven verdict at the
 /// inspector's site.
 pub(crate) async fn inspect(args: InspectArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     parse_scan(&args.scan).context("the scan does not parse")?;
     let verdict_seen = match &args.verdict_seen {
         Some(name) => reason_code(name)?,
@@ -357,6 +357,7 @@ pub(crate) async fn inspect(args: InspectArgs, context: &Context) -> anyhow::Res
 
 async fn proven_verdict(context: &Context, scan: &str, site: &Gln) -> anyhow::Result<ReasonCode> {
     let trust = context.trust.load()?;
+    // The proof is for admitted parties: the inspector asks as itself (--actor, --key).
     let client = context.client().await?;
     let site = site.to_string();
     let checked = client
@@ -378,7 +379,7 @@ fn reason_code(name: &str) -> anyhow::Result<ReasonCode> {
 
 /// `admit`.
 pub(crate) async fn admit(args: AdmitArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let admit = Admit {
         party: parse("party", &args.party)?,
         name: args.name,
@@ -413,7 +414,7 @@ fn error_problem(error: &isnad_client::TrustError) -> String {
 
 /// `suspend`.
 pub(crate) async fn suspend(args: SuspendArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let payload = Payload::SuspendParticipant {
         party: parse("party", &args.party)?,
         reason: args.reason,
@@ -423,7 +424,7 @@ pub(crate) async fn suspend(args: SuspendArgs, context: &Context) -> anyhow::Res
 
 /// `reinstate`.
 pub(crate) async fn reinstate(args: PartyArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let payload = Payload::ReinstateParticipant {
         party: parse("party", &args.party)?,
     };
@@ -432,7 +433,7 @@ pub(crate) async fn reinstate(args: PartyArgs, context: &Context) -> anyhow::Res
 
 /// `add-key`.
 pub(crate) async fn add_key(args: KeyChangeArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.signer)?;
+    let signing = Signing::from_args(&args.signer, context)?;
     let payload = Payload::AddKey {
         party: parse("party", &args.party)?,
         public_key: public_key(&args.public_key)?,
@@ -442,7 +443,7 @@ pub(crate) async fn add_key(args: KeyChangeArgs, context: &Context) -> anyhow::R
 
 /// `revoke-key`.
 pub(crate) async fn revoke_key(args: RevokeKeyArgs, context: &Context) -> anyhow::Result<Exit> {
-    let signing = Signing::from_args(&args.key.signer)?;
+    let signing = Signing::from_args(&args.key.signer, context)?;
     let payload = Payload::RevokeKey {
         party: parse("party", &args.key.party)?,
         public_key: public_key(&args.key.public_key)?,
@@ -480,6 +481,7 @@ fn role(role: RoleArg) -> Role {
         RoleArg::Distributor => Role::Distributor,
         RoleArg::HealthFacility => Role::HealthFacility,
         RoleArg::Inspector => Role::Inspector,
+        RoleArg::Auditor => Role::Auditor,
     }
 }
 

@@ -18,9 +18,10 @@ pub(crate) fn run(command: KeyCommand, context: &Context) -> anyhow::Result<Exit
             keys::write_private_key(&out, &name, &key)?;
             show(context, &out, &name, &key);
         }
-        KeyCommand::Show { key } => {
-            let named = keys::read_private_key(&key)?;
-            show(context, &key, &named.name, &named.key);
+        KeyCommand::Show => {
+            let key = context.key_file()?;
+            let named = keys::read_private_key(key)?;
+            show(context, key, &named.name, &named.key);
         }
     }
     Ok(Exit::Success)

@@ -17,6 +17,9 @@ use crate::{Context, Exit, now_unix_ms};
 /// Asks the server about a scan, proves the answer, pins the newer checkpoint, and prints the
 /// verdict. A possible fork is recorded in the trust store, which then refuses the log.
 pub(crate) async fn verify(args: VerifyArgs, context: &Context) -> anyhow::Result<Exit> {
+    if !context.signs_requests() {
+        return verify_unproven(args, context).await;
+    }
     let trust = context.trust.load()?;
     let client = context.client().await?;
     let now = now_unix_ms();
@@ -25,16 +28,7 @@ pub(crate) async fn verify(args: VerifyArgs, context: &Context) -> anyhow::Resul
         .await
     {
         Ok(checked) => checked,
-        Err(CheckError::Fork(evidence)) => {
-            let path = context.trust.record_fork(&evidence)?;
-            anyhow::bail!(
-                "possible split view (fork) of the log at {}: {}. Both checkpoints are saved in \
-                 {}; this log is no longer trusted",
-                client.url(),
-                evidence.problem,
-                path.display()
-            );
-        }
+        Err(CheckError::Fork(evidence)) => return Err(fork(context, &client, &evidence)),
         Err(error) => return Err(error).context("the answer is refused"),
     };
     context
@@ -51,6 +45,97 @@ pub(crate) async fn verify(args: VerifyArgs, context: &Context) -> anyhow::Resul
         .collect();
     print_verified(context, &checked.verified, pinned, now, &extra);
     Ok(exit_for(checked.verified.verdict.verdict))
+}
+
+/// Records a possible fork in the trust store, which then refuses the log; the error to show.
+fn fork(
+    context: &Context,
+    client: &isnad_client::Client,
+    evidence: &isnad_client::trust::ForkEvidence,
+) -> anyhow::Error {
+    match context.trust.record_fork(evidence) {
+        Ok(path) => anyhow::anyhow!(
+            "possible split view (fork) of the log at {}: {}. Both checkpoints are saved in {}; \
+             this log is no longer trusted",
+            client.url(),
+            evidence.problem,
+            path.display()
+        ),
+        Err(error) => anyhow::Error::from(error).context(format!(
+            "possible split view (fork) of the log at {}: {}",
+            client.url(),
+            evidence.problem
+        )),
+    }
+}
+
+/// Without credentials the server withholds the history: the verdict is shown as the server's
+/// unproven word, and no evidence can be saved. The exit status follows the verdict as usual.
+async fn verify_unproven(args: VerifyArgs, context: &Context) -> anyhow::Result<Exit> {
+    anyhow::ensure!(
+        args.evidence.is_none(),
+        "--evidence needs the proof, which the server gives only to admitted parties: sign \
+         your requests with --actor and --key (or ISNAD_ACTOR and ISNAD_KEY)"
+    );
+    let trust = context.trust.load()?;
+    let client = context.client().await?;
+    let unproven = match client
+        .verify_unproven(&trust, &args.scan, args.site.as_deref(), now_unix_ms())
+        .await
+    {
+        Ok(unproven) => unproven,
+        Err(CheckError::Fork(evidence)) => return Err(fork(context, &client, &evidence)),
+        Err(error) => return Err(error).context("the answer is refused"),
+    };
+    context.trust.advance(&unproven.advanced_trust(&trust)?)?;
+    let answer = &unproven.answer;
+    let code = |value: i32| {
+        isnad_proto::convert::reason_code_from_wire(value)
+            .with_context(|| format!("the server sent an unknown reason code {value}"))
+    };
+    let verdict = code(answer.verdict)?;
+    let reasons = answer
+        .reasons
+        .iter()
+        .map(|r| code(*r))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let reason_names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+    const UNPROVEN: &str = "the server's word, NOT PROVEN: an anonymous caller gets no history \
+                            to check it with; sign your requests with --actor and --key for \
+                            the proof";
+    let output = &context.output;
+    if output.json {
+        output.json_line(&json!({
+            "verdict": verdict.as_str(),
+            "reasons": reason_names,
+            "scan_error": (!answer.scan_error.is_empty()).then_some(&answer.scan_error),
+            "proven": false,
+            "history_withheld": answer.history_withheld,
+            "checkpoint": {
+                "origin": unproven.checkpoint.origin,
+                "tree_size": unproven.checkpoint.size.0,
+                "root": hex::encode(unproven.checkpoint.root),
+            },
+        }));
+    } else {
+        output.line(&format!("{} (unproven)", output.verdict(verdict)));
+        let mut rows = vec![("proof", output.paint(UNPROVEN, Colour::Red))];
+        if !reason_names.is_empty() {
+            rows.push(("reasons", reason_names.join(", ")));
+        }
+        if !answer.scan_error.is_empty() {
+            rows.push(("scan", output.paint(&answer.scan_error, Colour::Red)));
+        }
+        rows.push((
+            "checkpoint",
+            format!(
+                "{} at tree size {}, signed by the log key",
+                unproven.checkpoint.origin, unproven.checkpoint.size.0
+            ),
+        ));
+        output.fields(&rows);
+    }
+    Ok(exit_for(verdict))
 }
 
 fn save_evidence(

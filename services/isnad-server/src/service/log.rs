@@ -15,6 +15,7 @@ use isnad_log::{LeafIndex, TreeSize};
 use super::{blocking, hashes_to_wire};
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
+use crate::policy::{self, Access, Caller};
 
 /// The log service.
 #[derive(Debug, Clone)]
@@ -68,7 +69,14 @@ impl pb::log_server::Log for LogService {
         &self,
         request: Request<pb::GetEntriesRequest>,
     ) -> Result<Response<pb::GetEntriesResponse>, Status> {
+        let caller = Caller::of(&request);
         let pb::GetEntriesRequest { start, end } = request.into_inner();
+        let access = if (start, end) == (0, 1) {
+            Access::Genesis
+        } else {
+            Access::LogEntries
+        };
+        policy::authorize(&caller, access)?;
         let size = self.ledger.published().tree.size.0;
         if start >= end || end > size {
             return Err(LedgerError::InvalidArgument {
@@ -180,6 +188,7 @@ impl pb::log_server::Log for LogService {
         &self,
         request: Request<pb::FollowRequest>,
     ) -> Result<Response<Self::FollowStream>, Status> {
+        policy::authorize(&Caller::of(&request), Access::LogEntries)?;
         let Ok(permit) = Arc::clone(&self.followers).try_acquire_owned() else {
             return Err(LedgerError::ResourceExhausted {
                 reason: Reason::TooManyFollowers,

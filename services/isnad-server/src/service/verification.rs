@@ -20,6 +20,7 @@ use tonic::{Request, Response, Status};
 use super::{blocking, hashes_to_wire, parse_field};
 use crate::error::LedgerError;
 use crate::ledger::{Ledger, Published, now_unix_ms};
+use crate::policy::{self, Access, Caller, VerifyAnswer};
 
 /// The verification service.
 #[derive(Debug, Clone)]
@@ -40,6 +41,7 @@ impl pb::verification_server::Verification for VerificationService {
         &self,
         request: Request<pb::VerifyRequest>,
     ) -> Result<Response<pb::VerifyResponse>, Status> {
+        let answer = policy::verify_answer(&Caller::of(&request));
         let request = request.into_inner();
         if request.scan.len() > SCAN_LEN_MAX {
             return Err(LedgerError::ResourceExhausted {
@@ -76,6 +78,7 @@ impl pb::verification_server::Verification for VerificationService {
             &request.scan,
             verifier_site.as_ref(),
             known,
+            answer,
         )?;
         Ok(Response::new(response))
     }
@@ -85,6 +88,7 @@ impl pb::verification_server::Verification for VerificationService {
         request: Request<pb::HistoryRequest>,
     ) -> Result<Response<pb::HistoryResponse>, Status> {
         use pb::history_request::Subject;
+        let caller = Caller::of(&request);
         let subject = request.into_inner().subject.ok_or_else(|| {
             Status::from(LedgerError::InvalidArgument {
                 reason: Reason::MalformedField,
@@ -97,6 +101,7 @@ impl pb::verification_server::Verification for VerificationService {
         let response = blocking(move || {
             let indexes = match subject {
                 Subject::Unit(unit) => {
+                    policy::authorize(&caller, Access::ItemHistory)?;
                     let unit = wire::unit_from_wire("unit", &unit).map_err(invalid)?;
                     let scan = isnad_core::scan::Scan {
                         gtin: Some(unit.gtin),
@@ -112,9 +117,11 @@ impl pb::verification_server::Verification for VerificationService {
                         gtin: wire::gs1("lot.gtin", &lot.gtin).map_err(invalid)?,
                         lot: wire::gs1("lot.lot", &lot.lot).map_err(invalid)?,
                     };
+                    authorize_lot(store.as_ref(), &caller, &lot)?;
                     queries::history_for_lot(store.as_ref(), &lot)?
                 }
                 Subject::Sscc(sscc) => {
+                    policy::authorize(&caller, Access::ItemHistory)?;
                     let sscc = wire::gs1("sscc", &sscc).map_err(invalid)?;
                     queries::history_for_sscc(store.as_ref(), &sscc)?
                 }
@@ -133,6 +140,7 @@ impl pb::verification_server::Verification for VerificationService {
         &self,
         request: Request<pb::LotUnitsRequest>,
     ) -> Result<Response<pb::LotUnitsResponse>, Status> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let lot = isnad_core::event::LotId {
             gtin: parse_field("gtin", &request.gtin)?,
@@ -146,6 +154,7 @@ impl pb::verification_server::Verification for VerificationService {
         let limit = page_size(request.page_size, LOT_UNITS_PAGE_MAX);
         let store = self.ledger.store().clone();
         let response = blocking(move || {
+            authorize_lot(store.as_ref(), &caller, &lot)?;
             let record =
                 queries::lot(store.as_ref(), &lot)?.ok_or_else(|| LedgerError::NotFound {
                     reason: Reason::UnknownLot,
@@ -178,8 +187,10 @@ impl pb::verification_server::Verification for VerificationService {
         &self,
         request: Request<pb::PartyEventsRequest>,
     ) -> Result<Response<pb::PartyEventsResponse>, Status> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let party: Gln = parse_field("party", &request.party)?;
+        policy::authorize(&caller, Access::Party(&party))?;
         let limit = page_size(request.page_size, PARTY_EVENTS_PAGE_MAX);
         let until = if request.until_unix_ms == 0 {
             i64::MAX
@@ -218,6 +229,7 @@ impl pb::verification_server::Verification for VerificationService {
         &self,
         request: Request<pb::InboundShipmentsRequest>,
     ) -> Result<Response<pb::InboundShipmentsResponse>, Status> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let party: Gln = parse_field("party", &request.party)?;
         let after = if request.after_shipment_id.is_empty() {
@@ -236,6 +248,7 @@ impl pb::verification_server::Verification for VerificationService {
             Some(isnad_core::event::EventId(id))
         };
         let limit = page_size(request.page_size, INBOUND_SHIPMENTS_PAGE_MAX);
+        policy::authorize(&caller, Access::Party(&party))?;
         let store = self.ledger.store().clone();
         let shipments = blocking(move || {
             Ok(queries::inbound_shipments(
@@ -279,6 +292,22 @@ fn inbound_page(
         shipments: page,
         next_after_shipment_id,
     }
+}
+
+/// Asks the policy about a lot: its product's manufacturer may read it (the product is looked
+/// up first; an unknown one has no manufacturer, so only those who read everything learn that
+/// it is unknown).
+fn authorize_lot(
+    store: &Store,
+    caller: &Caller,
+    lot: &isnad_core::event::LotId,
+) -> Result<(), LedgerError> {
+    if matches!(caller, Caller::Anonymous) {
+        return policy::authorize(caller, Access::Lot { manufacturer: None });
+    }
+    let product = queries::product(store, &lot.gtin)?;
+    let manufacturer = product.as_ref().map(|p| &p.manufacturer);
+    policy::authorize(caller, Access::Lot { manufacturer })
 }
 
 fn invalid(error: isnad_proto::ConvertError) -> LedgerError {
@@ -375,6 +404,7 @@ fn answer_verify(
     scan_text: &str,
     verifier_site: Option<&Gln>,
     known_tree_size: u64,
+    answer: VerifyAnswer,
 ) -> Result<pb::VerifyResponse, LedgerError> {
     let size = published.tree.size.0;
     let consistency_proof = if known_tree_size > 0 && known_tree_size < size {
@@ -386,6 +416,7 @@ fn answer_verify(
         checkpoint: published.checkpoint.clone(),
         consistency_from: known_tree_size,
         consistency_proof,
+        history_withheld: answer == VerifyAnswer::HistoryWithheld,
         ..Default::default()
     };
     let scan = match parse_scan(scan_text) {
@@ -425,6 +456,9 @@ fn answer_verify(
         .iter()
         .map(|r| wire::reason_code_to_wire(*r) as i32)
         .collect();
+    if response.history_withheld {
+        return Ok(response);
+    }
     response.state = verdict.state.as_ref().map(wire::unit_view_to_wire);
     let take = |indexes: &[u64]| -> Vec<(u64, Vec<u8>)> {
         indexes
