@@ -7,6 +7,8 @@
 //! Never a dependency of a production crate: keys are derived from fixed seeds.
 
 pub mod dates;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 
 use ed25519_dalek::SigningKey;
 
