@@ -61,7 +61,9 @@ fn every_target_is_a_fuzz_binary_calling_the_testkit() {
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("manifest");
     for (name, _) in TARGETS {
         assert!(
-            manifest.contains(&format!("name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\"")),
+            manifest.contains(&format!(
+                "name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\""
+            )),
             "no [[bin]] {name} in tests/fuzz/Cargo.toml"
         );
         let file = fuzz_dir().join("fuzz_targets").join(format!("{name}.rs"));

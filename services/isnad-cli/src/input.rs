@@ -54,7 +54,11 @@ pub fn read_values(path: &Path, column: &str) -> anyhow::Result<Vec<Value>> {
 
 /// Reads the values of `reader` in the format a file `extension` names (see the module
 /// documentation), taking the `column` of CSV and JSON lines. The caller bounds the reader.
-pub fn parse_values(reader: impl Read, extension: &str, column: &str) -> anyhow::Result<Vec<Value>> {
+pub fn parse_values(
+    reader: impl Read,
+    extension: &str,
+    column: &str,
+) -> anyhow::Result<Vec<Value>> {
     let reader = BufReader::new(reader);
     match extension.to_ascii_lowercase().as_str() {
         "csv" => csv_values(reader, column),

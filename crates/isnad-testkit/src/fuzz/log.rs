@@ -63,7 +63,11 @@ impl FuzzLog {
         let label = scenario.label(&units[0], "L1");
         let signer = NoteSigner::new(&scenario.genesis.origin, signing_key(LOG_KEY_SEED))
             .expect("the scenario's origin is a valid key name");
-        let entries: Vec<Vec<u8>> = scenario.entries.iter().map(|e| encode(&scenario, e)).collect();
+        let entries: Vec<Vec<u8>> = scenario
+            .entries
+            .iter()
+            .map(|e| encode(&scenario, e))
+            .collect();
         let nodes = MemNodeStore::new();
         let leaves: Vec<_> = entries.iter().map(|e| isnad_log::leaf_hash(e)).collect();
         let (tree, writes) =
@@ -149,8 +153,12 @@ impl FuzzLog {
                 return response;
             }
         };
-        let site = (!question.verifier_site.is_empty())
-            .then(|| question.verifier_site.parse().expect("the questions' sites are valid"));
+        let site = (!question.verifier_site.is_empty()).then(|| {
+            question
+                .verifier_site
+                .parse()
+                .expect("the questions' sites are valid")
+        });
         let indexes = isnad_core::queries::history_for_scan(&self.scenario.state, &scan)
             .expect("in-memory state");
         let history = self.scenario.history(&scan);

@@ -16,7 +16,7 @@ pub use seeds::seeds;
 use isnad_client::Evidence;
 use isnad_client::keys::{parse_private_key_line, private_key_line};
 use isnad_core::envelope::{self, EntryKind};
-use isnad_core::scan::{SCAN_LEN_MAX, parse_scan};
+use isnad_core::scan::{SCAN_LEN_MAX, Scan, parse_scan};
 use isnad_log::checkpoint::{Checkpoint, NoteVerifier};
 use isnad_proto::pb;
 use prost::Message;
@@ -40,6 +40,11 @@ pub const TARGETS: &[Target] = &[
 /// Where re-rendered Digital Link URIs point.
 const DIGITAL_LINK_BASE: &str = "https://id.example.com";
 
+/// The printable stand-ins for GS the scan parser reads as separators, in lower case.
+const GS_STAND_INS: &[&str] = &[
+    "<gs>", "{gs}", "[gs]", "<fnc1>", "{fnc1}", "^]", "\\x1d", "\\u001d",
+];
+
 /// A scan in any of the three forms (`isnad_core::scan::parse_scan`). What parses renders as
 /// an element string, in the bracketed form and as a Digital Link, and each parses back to
 /// the same scan.
@@ -51,7 +56,36 @@ pub fn scan(data: &[u8]) {
     let Ok(scan) = parse_scan(text) else {
         return;
     };
-    let mut forms = vec![scan.to_element_string(), scan.to_human_readable()];
+    // The parser checks the AIs Isnad does not use (an order number, a content GTIN) and
+    // drops them: a scan of those alone names nothing, and a lot kept beside a content GTIN
+    // (02) lacks its requisite once rendered alone. Every kept field's requisite is a GTIN.
+    let needs_gtin = scan.lot.is_some()
+        || scan.serial.is_some()
+        || scan.expiry.is_some()
+        || scan.production_date.is_some();
+    if scan == Scan::default() || (needs_gtin && scan.gtin.is_none()) {
+        return;
+    }
+    // The two ambiguities the scan module documents, by construction of the forms: a value
+    // holding a GS stand-in such as `<GS>` splits an element string (and a bracketed one: the
+    // stand-ins are replaced first), one holding an AI in brackets such as `A(10)B` splits the
+    // bracketed form. A Digital Link has neither.
+    let values: Vec<String> = [scan.lot.as_ref().map(|v| v.to_string())]
+        .into_iter()
+        .chain([scan.serial.as_ref().map(|v| v.to_string())])
+        .flatten()
+        .map(|value| value.to_ascii_lowercase())
+        .collect();
+    let mut forms = Vec::new();
+    if !values
+        .iter()
+        .any(|v| GS_STAND_INS.iter().any(|s| v.contains(s)))
+    {
+        forms.push(scan.to_element_string());
+        if !values.iter().any(|v| v.contains('(')) {
+            forms.push(scan.to_human_readable());
+        }
+    }
     // A scan without a GTIN, SSCC or GLN has no Digital Link form (see `to_digital_link`).
     if scan.gtin.is_some() || scan.sscc.is_some() || scan.gln.is_some() {
         forms.push(scan.to_digital_link(DIGITAL_LINK_BASE));
@@ -154,7 +188,11 @@ pub fn checkpoint(data: &[u8]) {
         return;
     };
     if let Ok(parsed) = Checkpoint::parse(text) {
-        assert_eq!(parsed.body(), text, "a parsed body is not what body() writes");
+        assert_eq!(
+            parsed.body(),
+            text,
+            "a parsed body is not what body() writes"
+        );
     }
     if let Ok(parsed) = Checkpoint::from_note_unverified(text) {
         assert_note_body(text, &parsed);

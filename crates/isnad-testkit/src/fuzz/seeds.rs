@@ -23,7 +23,10 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     add("log_entry", fuzz_log().entries.clone());
     add("capture_request", capture_seeds());
     add("checkpoint", checkpoint_seeds());
-    add("verify_answer", answers().map(|(_, a)| a.encode_to_vec()).collect());
+    add(
+        "verify_answer",
+        answers().map(|(_, a)| a.encode_to_vec()).collect(),
+    );
     add("evidence", evidence_seeds());
     add("key_file", key_seeds());
     add("cli_input", cli_input_seeds());
@@ -92,7 +95,9 @@ fn capture_seeds() -> Vec<Vec<u8>> {
 
 fn checkpoint_seeds() -> Vec<Vec<u8>> {
     let log = fuzz_log();
-    let mut seeds: Vec<String> = (0..=log.size()).map(|size| log.checkpoint_at(size)).collect();
+    let mut seeds: Vec<String> = (0..=log.size())
+        .map(|size| log.checkpoint_at(size))
+        .collect();
     let latest = Checkpoint::from_note_unverified(&log.checkpoint_at(log.size()))
         .expect("the log's checkpoint parses");
     seeds.push(latest.body());
@@ -142,7 +147,10 @@ fn cli_input_seeds() -> Vec<Vec<u8>> {
         input
     };
     vec![
-        with_format(0, "gtin,serial\n06111234000019,S1\n06111234000019,\"S 2\"\n"),
+        with_format(
+            0,
+            "gtin,serial\n06111234000019,S1\n06111234000019,\"S 2\"\n",
+        ),
         with_format(1, "\"S1\"\n{\"serial\":\"S2\",\"note\":1}\n\n"),
         with_format(2, "S1\n\n# comment\n S2 \n"),
     ]
