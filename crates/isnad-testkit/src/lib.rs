@@ -8,6 +8,8 @@
 
 pub mod dates;
 pub mod forgery;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 
 use ed25519_dalek::SigningKey;
 

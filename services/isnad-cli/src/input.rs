@@ -40,21 +40,31 @@ pub fn read_values(path: &Path, column: &str) -> anyhow::Result<Vec<Value>> {
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {shown}"))?)
     };
-    let reader = BufReader::new(reader.take(INPUT_LEN_MAX));
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default();
-    let values = match extension.to_ascii_lowercase().as_str() {
-        "csv" => csv_values(reader, column),
-        "jsonl" | "ndjson" | "json" => json_values(reader, column),
-        _ => line_values(reader),
-    }
-    .with_context(|| format!("reading {shown}"))?;
+    let values = parse_values(reader.take(INPUT_LEN_MAX), extension, column)
+        .with_context(|| format!("reading {shown}"))?;
     if values.is_empty() {
         bail!("{shown} holds no values");
     }
     Ok(values)
+}
+
+/// Reads the values of `reader` in the format a file `extension` names (see the module
+/// documentation), taking the `column` of CSV and JSON lines. The caller bounds the reader.
+pub fn parse_values(
+    reader: impl Read,
+    extension: &str,
+    column: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let reader = BufReader::new(reader);
+    match extension.to_ascii_lowercase().as_str() {
+        "csv" => csv_values(reader, column),
+        "jsonl" | "ndjson" | "json" => json_values(reader, column),
+        _ => line_values(reader),
+    }
 }
 
 fn push(values: &mut Vec<Value>, line: usize, text: &str) -> anyhow::Result<()> {

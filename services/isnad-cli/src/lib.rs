@@ -10,7 +10,7 @@
 
 pub mod args;
 mod commands;
-mod input;
+pub mod input;
 mod output;
 
 use std::path::PathBuf;
