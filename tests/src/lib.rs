@@ -1,10 +1,12 @@
 //! End-to-end test support, one kit for every test of this crate: [`server`] starts the real
 //! `isnad-server` binary on a temporary data directory and stops or kills it; [`circuit`]
-//! drives the `isnad` binary through a circuit of admitted participants. The scenario, its
-//! fixed-seed keys and the dates relative to today come from `isnad-testkit`.
+//! drives the `isnad` binary through a circuit of admitted participants; [`tls`] writes test
+//! certificates and talks to a server over TLS. The scenario, its fixed-seed keys, the dates
+//! relative to today and the certificate generator come from `isnad-testkit`.
 
 pub mod circuit;
 pub mod server;
+pub mod tls;
 
 pub use server::{
     DataDir, ORIGIN, Server, binary, binary_dir, mirror, scenario_keys, signed_events, tree_size,

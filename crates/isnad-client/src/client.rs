@@ -17,6 +17,7 @@ use isnad_proto::pb::verification_client::VerificationClient;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::audit::{AuditError, AuditReport, Auditor};
+use crate::connect::{ConnectError, ConnectOptions};
 use crate::trust::{FORK_FORMAT, ForkEvidence, Trust, TrustError};
 use crate::verify::{Inconsistency, VerifiedAnswer, VerifyError, verify_answer};
 
@@ -88,6 +89,10 @@ pub enum ClientError {
         /// The transport's error.
         source: tonic::transport::Error,
     },
+    /// The connection options do not allow this URL (plain text beyond loopback), or cannot
+    /// be used.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// The server refused the request or failed.
     #[error("the server refused: {0}")]
     Refused(Refusal),
@@ -152,8 +157,17 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to the server at `url` (such as `http://127.0.0.1:50051`).
+    /// Connects to the server at `url` (such as `http://127.0.0.1:50051`, or
+    /// `https://ledger.example` checked against the public web's roots); see
+    /// [`Client::connect_with`].
     pub async fn connect(url: &str) -> Result<Client, ClientError> {
+        Client::connect_with(url, &ConnectOptions::default()).await
+    }
+
+    /// Connects to the server at `url`: over TLS for `https://` (with the CA and client
+    /// certificate of `options`), in plain text for `http://` to a loopback host only, unless
+    /// `options.insecure`.
+    pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Client, ClientError> {
         let endpoint = Endpoint::from_shared(url.to_owned())
             .map_err(|source| ClientError::Url {
                 url: url.to_owned(),
@@ -161,6 +175,7 @@ impl Client {
             })?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT);
+        let endpoint = options.apply(endpoint)?;
         let channel = endpoint
             .connect()
             .await

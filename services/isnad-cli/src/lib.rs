@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use isnad_client::{Client, TrustStore};
+use isnad_client::{Client, ConnectOptions, TrustStore};
 
-use crate::args::Cli;
+use crate::args::{Cli, TlsArgs};
 use crate::output::Output;
 
 /// How a command ended.
@@ -38,6 +38,7 @@ pub async fn run(cli: Cli) -> Exit {
     let context = Context {
         output: Output::new(cli.json),
         server: cli.server,
+        tls: cli.tls,
         trust: TrustStore::new(cli.trust_dir.unwrap_or_else(default_trust_dir)),
     };
     match commands::dispatch(cli.command, &context).await {
@@ -56,6 +57,8 @@ pub(crate) struct Context {
     pub output: Output,
     /// The server's URL.
     pub server: String,
+    /// How to reach it (TLS files, plain text beyond loopback).
+    pub tls: TlsArgs,
     /// The trust store.
     pub trust: TrustStore,
 }
@@ -63,7 +66,14 @@ pub(crate) struct Context {
 impl Context {
     /// A connection to the server.
     pub async fn client(&self) -> anyhow::Result<Client> {
-        Client::connect(&self.server)
+        let tls = &self.tls;
+        let options = ConnectOptions::from_files(
+            tls.tls_ca.as_deref(),
+            tls.tls_cert.as_deref().zip(tls.tls_key.as_deref()),
+            tls.insecure,
+        )
+        .context("TLS options")?;
+        Client::connect_with(&self.server, &options)
             .await
             .context("connecting to the server")
     }
