@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read when the script runs, not when it is compiled (`env!`): a build script compiled in
+    // another checkout (a copied target directory) would otherwise compile that checkout's
+    // `.proto` files.
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     let files = [
         root.join("isnad/v1/events.proto"),

@@ -200,12 +200,46 @@ impl Server {
         Server::spawn(command, data_dir, &[])
     }
 
+    /// Runs the server binary with `args` where it must refuse to start: waits, at most
+    /// [`START_TIMEOUT`], for it to exit, and returns how (its stderr says why). A server that
+    /// starts instead fails the test.
+    pub fn refuses_to_start(data_dir: &Path, args: &[&str]) -> std::process::Output {
+        let mut command = Command::new(binary("isnad-server"));
+        listen_args(&mut command, data_dir, args);
+        let child = command
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("isnad-server starts");
+        let pid = child.id();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(child.wait_with_output());
+        });
+        match receiver.recv_timeout(START_TIMEOUT) {
+            Ok(output) => {
+                let output = output.expect("isnad-server's output");
+                assert!(
+                    !output.status.success(),
+                    "isnad-server {args:?} started: {}",
+                    String::from_utf8_lossy(&output.stdout)
+                );
+                output
+            }
+            Err(_) => {
+                let _ = Command::new("kill")
+                    .arg("-KILL")
+                    .arg(pid.to_string())
+                    .status();
+                panic!("isnad-server {args:?} did not exit within {START_TIMEOUT:?}");
+            }
+        }
+    }
+
     fn spawn(mut command: Command, data_dir: &Path, args: &[&str]) -> Server {
+        listen_args(&mut command, data_dir, args);
         let mut child = command
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
             .env("RUST_LOG", "warn")
             // Tests send requests as fast as they can from one address: no rate limit unless
             // a test asks for one (`--rate-per-caller`, which overrides this).
@@ -371,6 +405,16 @@ impl Server {
             std::thread::sleep(EXIT_POLL_INTERVAL);
         }
     }
+}
+
+/// The data directory, a loopback address on a free port unless `args` name another `--listen`,
+/// then `args`.
+fn listen_args(command: &mut Command, data_dir: &Path, args: &[&str]) {
+    command.arg("--data-dir").arg(data_dir);
+    if !args.contains(&"--listen") {
+        command.args(["--listen", "127.0.0.1:0"]);
+    }
+    command.args(args);
 }
 
 impl Drop for Server {

@@ -19,6 +19,7 @@ use tonic::transport::Endpoint;
 use crate::auth::{Credentials, SignedChannel};
 
 use crate::audit::{AuditError, AuditReport, Auditor};
+use crate::connect::{ConnectError, ConnectOptions};
 use crate::trust::{FORK_FORMAT, ForkEvidence, Trust, TrustError};
 use crate::verify::{
     Inconsistency, VerifiedAnswer, VerifyError, verify_answer, verify_withheld_answer,
@@ -92,6 +93,10 @@ pub enum ClientError {
         /// The transport's error.
         source: tonic::transport::Error,
     },
+    /// The connection options do not allow this URL (plain text beyond loopback), or cannot
+    /// be used.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// The server refused the request or failed.
     #[error("the server refused: {0}")]
     Refused(Refusal),
@@ -177,8 +182,17 @@ impl Unproven {
 }
 
 impl Client {
-    /// Connects to the server at `url` (such as `http://127.0.0.1:50051`).
+    /// Connects to the server at `url` (such as `http://127.0.0.1:50051`, or
+    /// `https://ledger.example` checked against the public web's roots); see
+    /// [`Client::connect_with`].
     pub async fn connect(url: &str) -> Result<Client, ClientError> {
+        Client::connect_with(url, &ConnectOptions::default()).await
+    }
+
+    /// Connects to the server at `url`: over TLS for `https://` (with the CA and client
+    /// certificate of `options`), in plain text for `http://` to a loopback host only, unless
+    /// `options.insecure`.
+    pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Client, ClientError> {
         let endpoint = Endpoint::from_shared(url.to_owned())
             .map_err(|source| ClientError::Url {
                 url: url.to_owned(),
@@ -186,6 +200,7 @@ impl Client {
             })?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT);
+        let endpoint = options.apply(endpoint)?;
         let channel = endpoint
             .connect()
             .await

@@ -9,7 +9,7 @@
 //! ```
 
 use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,9 @@ const ALGORITHM_ED25519: u8 = 0x01;
 
 /// The mode of every private key file: read and write for the owner only.
 pub const PRIVATE_KEY_MODE: u32 = 0o600;
+
+/// Bytes of a secret file read at most: a PEM private key (RSA 4096 included) is a few KiB.
+pub const SECRET_FILE_BYTES_MAX: u64 = 64 * 1024;
 
 /// Why a key file could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -106,22 +109,52 @@ pub fn write_private_key(path: &Path, name: &str, key: &SigningKey) -> Result<()
 
 /// Reads a private key file, refusing one that group or others can read.
 pub fn read_private_key(path: &Path) -> Result<NamedKey, KeyFileError> {
+    let bytes = read_secret_file(path)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| KeyFileError::Format {
+        path: path.to_owned(),
+        problem: "not UTF-8 text",
+    })?;
+    parse_private_key_line(text.trim()).map_err(|problem| KeyFileError::Format {
+        path: path.to_owned(),
+        problem,
+    })
+}
+
+/// Reads a file that holds a secret (any private key: an Ed25519 key file, a TLS key in PEM),
+/// refusing one that group or others can read. The mode is read from the opened file, so the
+/// file checked is the file read.
+pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
     let io = |error| KeyFileError::Io {
         path: path.to_owned(),
         error,
     };
-    let mode = fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+    let file = fs::File::open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    let mode = metadata.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(KeyFileError::Permissions {
             path: path.to_owned(),
             mode,
         });
     }
-    let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-    parse_private_key_line(text.trim()).map_err(|problem| KeyFileError::Format {
-        path: path.to_owned(),
-        problem,
-    })
+    if metadata.len() > SECRET_FILE_BYTES_MAX {
+        return Err(KeyFileError::Format {
+            path: path.to_owned(),
+            problem: "longer than any private key file",
+        });
+    }
+    // Sized up front, so that no copy of the secret is left behind by a reallocation.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(SECRET_FILE_BYTES_MAX as usize + 1));
+    file.take(SECRET_FILE_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > SECRET_FILE_BYTES_MAX {
+        return Err(KeyFileError::Format {
+            path: path.to_owned(),
+            problem: "longer than any private key file",
+        });
+    }
+    Ok(bytes)
 }
 
 /// The C2SP private key line of `key`.
@@ -199,6 +232,24 @@ mod tests {
         assert!(
             matches!(err, KeyFileError::Permissions { mode: 0o644, .. }),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_secret_file_readable_by_group_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tls.key");
+        fs::write(&path, b"-----BEGIN PRIVATE KEY-----").expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).expect("chmod");
+        let err = read_secret_file(&path).expect_err("must refuse");
+        assert!(
+            matches!(err, KeyFileError::Permissions { mode: 0o640, .. }),
+            "{err}"
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(
+            read_secret_file(&path).expect("owner only").as_slice(),
+            b"-----BEGIN PRIVATE KEY-----"
         );
     }
 

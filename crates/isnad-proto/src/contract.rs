@@ -267,6 +267,8 @@ reasons! {
     // The server.
     /// The server is shutting down or its sequencer stopped; retry elsewhere or later.
     Unavailable => "UNAVAILABLE", Unavailable;
+    /// The server has as many verifications waiting as it queues; retry shortly, with backoff.
+    Overloaded => "OVERLOADED", ResourceExhausted;
     /// The server's storage failed: its fault, not the request's.
     Storage => "STORAGE", Internal;
     /// A log entry the answer needs is damaged in the server's storage (it no longer hashes to

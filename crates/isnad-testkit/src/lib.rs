@@ -2,7 +2,7 @@
 //! end-to-end tests): a scenario with a regulator, a manufacturer, a distributor, a hospital and
 //! an inspector (each with a party GLN, a site and a deterministic Ed25519 key), helpers that
 //! build events, and an in-memory ledger that applies them with the executor and keeps every
-//! accepted entry as history.
+//! accepted entry as history; and TLS test certificates made at test time ([`tls`]).
 //!
 //! Never a dependency of a production crate: keys are derived from fixed seeds.
 
@@ -10,6 +10,7 @@ pub mod dates;
 pub mod forgery;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
+pub mod tls;
 
 use ed25519_dalek::SigningKey;
 

@@ -20,6 +20,8 @@ pub struct Cli {
         global = true
     )]
     pub server: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// The trust store directory (pinned keys and checkpoint) [default: ~/.config/isnad].
     #[arg(long, env = "ISNAD_TRUST_DIR", global = true)]
     pub trust_dir: Option<PathBuf>,
@@ -37,6 +39,37 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How to reach the server: TLS for `https://` URLs; plain text (`http://`) only to loopback.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// CA certificates (PEM) the server's TLS certificate must chain to [default: the public
+    /// web's roots].
+    #[arg(long, env = "ISNAD_TLS_CA", value_name = "FILE", global = true)]
+    pub tls_ca: Option<PathBuf>,
+    /// A client certificate (PEM) for servers that require mutual TLS; with --tls-key.
+    #[arg(
+        long,
+        env = "ISNAD_TLS_CLIENT_CERT",
+        value_name = "FILE",
+        global = true,
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM); refused when group or others may read it.
+    #[arg(
+        long,
+        env = "ISNAD_TLS_CLIENT_KEY",
+        value_name = "FILE",
+        global = true,
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Allow a plain-text (`http://`) server URL that is not loopback: anyone on the way can
+    /// then read and alter the traffic (the proofs still hold; privacy does not).
+    #[arg(long, env = "ISNAD_INSECURE", global = true)]
+    pub insecure: bool,
 }
 
 /// Every command.

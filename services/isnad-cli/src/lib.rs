@@ -17,10 +17,10 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use isnad_client::{Client, Credentials, TrustStore};
+use isnad_client::{Client, ConnectOptions, Credentials, TrustStore};
 use isnad_core::gs1::Gln;
 
-use crate::args::Cli;
+use crate::args::{Cli, TlsArgs};
 use crate::output::Output;
 
 /// How a command ended.
@@ -39,6 +39,7 @@ pub async fn run(cli: Cli) -> Exit {
     let context = Context {
         output: Output::new(cli.json),
         server: cli.server,
+        tls: cli.tls,
         trust: TrustStore::new(cli.trust_dir.unwrap_or_else(default_trust_dir)),
         actor: cli.actor,
         key: cli.key,
@@ -59,6 +60,8 @@ pub(crate) struct Context {
     pub output: Output,
     /// The server's URL.
     pub server: String,
+    /// How to reach it (TLS files, plain text beyond loopback).
+    pub tls: TlsArgs,
     /// The trust store.
     pub trust: TrustStore,
     /// `--actor`: the party events and requests are signed as.
@@ -87,7 +90,14 @@ impl Context {
     /// carry their own signatures (a request signature would only be refused first when the
     /// events are for another log, hiding why).
     pub async fn anonymous_client(&self) -> anyhow::Result<Client> {
-        Client::connect(&self.server)
+        let tls = &self.tls;
+        let options = ConnectOptions::from_files(
+            tls.tls_ca.as_deref(),
+            tls.tls_cert.as_deref().zip(tls.tls_key.as_deref()),
+            tls.insecure,
+        )
+        .context("TLS options")?;
+        Client::connect_with(&self.server, &options)
             .await
             .context("connecting to the server")
     }

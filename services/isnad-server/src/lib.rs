@@ -17,6 +17,7 @@ pub mod policy;
 pub mod rate;
 pub mod scrub;
 pub mod service;
+pub mod tls;
 pub mod transport;
 
 use std::future::Future;
@@ -65,6 +66,12 @@ pub struct ServeOptions {
     pub connections_max: usize,
     /// Requests per caller (party, else address).
     pub rate_limits: rate::RateLimits,
+    /// TLS, from [`tls::load`]; without it the server speaks plain text, on loopback only.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    /// Serve plain text on a non-loopback address anyway (`--insecure-plaintext`).
+    pub insecure_plaintext: bool,
+    /// How many `Verify` answers are computed at once and how many wait (then shed).
+    pub verify_gate: service::gate::GateOptions,
 }
 
 impl ServeOptions {
@@ -75,6 +82,9 @@ impl ServeOptions {
             scrub_interval: scrub::SCRUB_INTERVAL_DEFAULT,
             connections_max: transport::CONNECTIONS_MAX_DEFAULT,
             rate_limits: rate::RateLimits::default(),
+            tls: None,
+            insecure_plaintext: false,
+            verify_gate: service::gate::GateOptions::default(),
         }
     }
 }
@@ -86,6 +96,12 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    tls::check_plaintext(
+        listener.local_addr()?,
+        options.tls.is_some(),
+        options.insecure_plaintext,
+    )?;
+    let builder = tls::builder(options.tls.as_ref())?;
     let opened = init::open(&options.data_dir)?;
     let ledger = Ledger::start(opened.store.clone(), opened.signer)?;
     let published = ledger.published();
@@ -93,6 +109,7 @@ pub async fn run(
         address = %listener.local_addr()?,
         origin = %ledger.genesis().origin,
         tree_size = published.tree.size.0,
+        tls = options.tls.is_some(),
         "serving"
     );
     // Scripts and tests read the bound address (the port may have been 0) from stdout; it is
@@ -119,7 +136,7 @@ pub async fn run(
             async move { ledger.closed().await }
         },
     ));
-    let serving = tonic::transport::Server::builder()
+    let serving = builder
         .layer(tower::util::MapResponseLayer::new(
             codec::contract_status::<tonic::body::Body>,
         ))
@@ -144,6 +161,7 @@ pub async fn run(
         .add_service(
             pb::verification_server::VerificationServer::new(VerificationService::new(
                 ledger.clone(),
+                options.verify_gate,
             ))
             .max_decoding_message_size(REQUEST_BYTES_MAX)
             .max_encoding_message_size(RESPONSE_BYTES_MAX),

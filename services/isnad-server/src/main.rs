@@ -61,6 +61,74 @@ struct Cli {
     /// Callers whose rate is tracked at once at most; beyond it the oldest is forgotten.
     #[arg(long, env = "ISNAD_RATE_CALLERS_MAX", default_value_t = isnad_server::rate::BUCKETS_MAX_DEFAULT)]
     rate_callers_max: usize,
+    /// `Verify` answers computed at once at most [default: one per core].
+    #[arg(long, env = "ISNAD_VERIFY_THREADS")]
+    verify_threads: Option<usize>,
+    /// `Verify` calls waiting for a thread at most; more are refused at once with
+    /// RESOURCE_EXHAUSTED / OVERLOADED.
+    #[arg(long, env = "ISNAD_VERIFY_WAITING_MAX", default_value_t = isnad_server::service::gate::VERIFY_WAITING_MAX_DEFAULT)]
+    verify_waiting_max: usize,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// TLS (rustls). Without `--tls-cert` the server speaks plain text, and only on a loopback
+/// address unless `--insecure-plaintext` is given.
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// The server's TLS certificate chain (PEM, leaf first).
+    #[arg(
+        long,
+        env = "ISNAD_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The server's TLS private key (PEM); refused when group or others may read it.
+    #[arg(
+        long,
+        env = "ISNAD_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: every client must present a certificate that chains to a CA in this file
+    /// (PEM); connections without one are refused (see --tls-client-cert-optional).
+    #[arg(
+        long,
+        env = "ISNAD_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_client_ca: Option<PathBuf>,
+    /// With --tls-client-ca: also accept clients without a certificate (a certificate that is
+    /// presented must still chain to the CA).
+    #[arg(
+        long,
+        env = "ISNAD_TLS_CLIENT_CERT_OPTIONAL",
+        requires = "tls_client_ca"
+    )]
+    tls_client_cert_optional: bool,
+    /// Serve plain text on a non-loopback address: anyone on the network can then read and
+    /// alter the traffic. Without it such a --listen is refused unless TLS is configured.
+    #[arg(long, env = "ISNAD_INSECURE_PLAINTEXT")]
+    insecure_plaintext: bool,
+}
+
+impl TlsArgs {
+    /// The server's TLS configuration, if any, read from its files.
+    fn load(&self) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let files = isnad_server::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: self.tls_client_ca.clone(),
+            client_cert_optional: self.tls_client_cert_optional,
+        };
+        Ok(Some(isnad_server::tls::load(&files).context("TLS")?))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +232,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => {
+            // Plain text on a non-loopback address is refused (or warned about) by `run`.
+            let tls = cli.tls.load()?;
             let listener = tokio::net::TcpListener::bind(cli.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", cli.listen))?;
@@ -175,6 +245,14 @@ async fn main() -> anyhow::Result<()> {
                         per_second: cli.rate_per_caller,
                         burst: cli.rate_burst,
                         buckets_max: cli.rate_callers_max,
+                    },
+                    tls,
+                    insecure_plaintext: cli.tls.insecure_plaintext,
+                    verify_gate: isnad_server::service::gate::GateOptions {
+                        threads: cli
+                            .verify_threads
+                            .unwrap_or(isnad_server::service::gate::GateOptions::default().threads),
+                        waiting_max: cli.verify_waiting_max,
                     },
                     ..ServeOptions::new(cli.data_dir)
                 },

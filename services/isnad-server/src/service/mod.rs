@@ -1,6 +1,7 @@
 //! The gRPC services over one [`Ledger`](crate::ledger::Ledger).
 
 pub mod capture;
+pub mod gate;
 pub mod log;
 pub mod verification;
 

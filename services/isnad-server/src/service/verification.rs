@@ -17,6 +17,7 @@ use isnad_proto::pb;
 use isnad_store::Store;
 use tonic::{Request, Response, Status};
 
+use super::gate::{Gate, GateOptions};
 use super::{blocking, hashes_to_wire, parse_field};
 use crate::error::LedgerError;
 use crate::ledger::{Ledger, Published, now_unix_ms};
@@ -26,12 +27,17 @@ use crate::policy::{self, Access, Caller, VerifyAnswer};
 #[derive(Debug, Clone)]
 pub struct VerificationService {
     ledger: Ledger,
+    /// Where `Verify` answers are computed: off the async workers, bounded, shedding beyond.
+    gate: Gate,
 }
 
 impl VerificationService {
-    /// A verification service over the ledger.
-    pub fn new(ledger: Ledger) -> Self {
-        Self { ledger }
+    /// A verification service over the ledger, its `Verify` work bounded by `gate`.
+    pub fn new(ledger: Ledger, gate: GateOptions) -> Self {
+        Self {
+            ledger,
+            gate: Gate::new(gate),
+        }
     }
 }
 
@@ -69,17 +75,22 @@ impl pb::verification_server::Verification for VerificationService {
             }
             .into());
         }
-        // Answered on the calling thread: one unit's history is a few entries, read in well
-        // under a millisecond, and handing each answer to the blocking pool (a wakeup and two
-        // context switches) cost about a tenth of the server's time in syscalls.
-        let response = answer_verify(
-            self.ledger.store(),
-            &published,
-            &request.scan,
-            verifier_site.as_ref(),
-            known,
-            answer,
-        )?;
+        // Answered off the async workers, through the gate (see `gate`): on the workers, a
+        // flood of verifications kept health checks waiting behind every one of them.
+        let store = self.ledger.store().clone();
+        let response = self
+            .gate
+            .run(move || {
+                answer_verify(
+                    &store,
+                    &published,
+                    &request.scan,
+                    verifier_site.as_ref(),
+                    known,
+                    answer,
+                )
+            })
+            .await?;
         Ok(Response::new(response))
     }
 
