@@ -3,16 +3,19 @@
 //! the request message's bytes exactly as framed on the wire, so that whatever a request must
 //! carry besides its message (a caller's credentials, which sign the path and a digest of
 //! these bytes) is added in one place. The bytes need not be a valid message: the hostile
-//! table sends malformed ones through the same path.
+//! table sends malformed ones through the same path. A unary method's body of other than one
+//! message cannot be signed (the signature covers the one message's digest): it goes
+//! without credentials, as a stranger would send it.
 
 use bytes::{Buf, BufMut, Bytes};
 use isnad_client::SignedChannel;
-use isnad_proto::contract::RESPONSE_BYTES_MAX;
+use isnad_proto::contract::{RESPONSE_BYTES_MAX, is_streamed_request};
 use isnad_proto::pb;
 use prost::Message;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::Channel;
 
 use crate::Server;
 
@@ -49,10 +52,12 @@ pub mod method {
 }
 
 /// A gRPC client of one server connection that sends message bytes as given, signed as the
-/// test scenario's regulator (see [`Server::channel`]).
+/// test scenario's regulator (see [`Server::channel`]), and of one connection without
+/// credentials for what cannot be signed.
 #[derive(Debug, Clone)]
 pub struct Client {
     channel: SignedChannel,
+    anonymous: Channel,
 }
 
 impl Server {
@@ -60,20 +65,16 @@ impl Server {
     pub async fn client(&self) -> Client {
         Client {
             channel: self.channel().await,
+            anonymous: self.anonymous_channel().await,
         }
     }
 }
 
 impl Client {
-    /// A gRPC client over the channel, accepting answers as large as the contract allows.
+    /// A gRPC client over the signed channel, accepting answers as large as the contract
+    /// allows.
     async fn grpc(&self) -> Result<tonic::client::Grpc<SignedChannel>, Status> {
-        let mut grpc = tonic::client::Grpc::new(self.channel.clone())
-            .max_decoding_message_size(RESPONSE_BYTES_MAX)
-            .max_encoding_message_size(usize::MAX);
-        grpc.ready()
-            .await
-            .map_err(|error| Status::unavailable(format!("connection not ready: {error}")))?;
-        Ok(grpc)
+        grpc_over(self.channel.clone()).await
     }
 
     /// Sends one unary request, `message` the bytes of its request message, and returns the
@@ -97,15 +98,15 @@ impl Client {
         method: &'static str,
         messages: Vec<Bytes>,
     ) -> Result<tonic::Streaming<Bytes>, Status> {
-        let mut grpc = self.grpc().await?;
-        let outgoing = futures::stream::iter(messages);
-        let answers = grpc
-            .streaming(
-                tonic::Request::new(outgoing),
-                PathAndQuery::from_static(method),
-                RawCodec,
-            )
-            .await?;
+        let outgoing = futures::stream::iter(messages.clone());
+        let request = tonic::Request::new(outgoing);
+        let path = PathAndQuery::from_static(method);
+        let answers = if is_streamed_request(method) || messages.len() == 1 {
+            self.grpc().await?.streaming(request, path, RawCodec).await?
+        } else {
+            let mut grpc = grpc_over(self.anonymous.clone()).await?;
+            grpc.streaming(request, path, RawCodec).await?
+        };
         Ok(answers.into_inner())
     }
 
@@ -195,4 +196,24 @@ impl Decoder for RawCodec {
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
         Ok(Some(src.copy_to_bytes(src.remaining())))
     }
+}
+
+/// A gRPC client over `channel`, ready, accepting answers as large as the contract allows.
+async fn grpc_over<T>(channel: T) -> Result<tonic::client::Grpc<T>, Status>
+where
+    T: tonic::client::GrpcService<tonic::body::Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    let mut grpc = tonic::client::Grpc::new(channel)
+        .max_decoding_message_size(RESPONSE_BYTES_MAX)
+        .max_encoding_message_size(usize::MAX);
+    grpc.ready()
+        .await
+        .map_err(|error| {
+            let error: tonic::codegen::StdError = error.into();
+            Status::unavailable(format!("connection not ready: {error}"))
+        })?;
+    Ok(grpc)
 }
