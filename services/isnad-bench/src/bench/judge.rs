@@ -351,7 +351,9 @@ fn at_least(value: Option<f64>, min: f64, unit: &str) -> Judgement {
     match value {
         None => not_measured("no figure"),
         Some(value) if value >= min => Judgement::Met,
-        Some(value) => Judgement::Missed(format!("{value} {unit}, at least {min}")),
+        Some(value) => {
+            Judgement::Missed(format!("{} {unit}, at least {min} {unit}", figure(value)))
+        }
     }
 }
 
@@ -360,8 +362,14 @@ fn at_most(value: Option<f64>, max: f64, unit: &str) -> Judgement {
     match value {
         None => not_measured("no figure"),
         Some(value) if value <= max => Judgement::Met,
-        Some(value) => Judgement::Missed(format!("{value} {unit}, at most {max} {unit}")),
+        Some(value) => Judgement::Missed(format!("{} {unit}, at most {max} {unit}", figure(value))),
     }
+}
+
+/// `value` with at most three decimals, trailing zeros left out, for a reason.
+fn figure(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Not measured, for one reason.
@@ -449,6 +457,14 @@ mod tests {
         check(&slow, "verify_p50", "met", "");
         check(&slow, "verify_p99", "missed", "p99 6.000 ms, at most 5 ms");
         check(&slow, "restart", "missed", "42 s, at most 5 s");
+        let mut few = all_met();
+        few.commission_units_per_s = Some(27_321.456_7);
+        check(
+            &few,
+            "commission",
+            "missed",
+            "27321.457 units/s, at least 100000 units/s",
+        );
         assert!(!judge(&slow).run_fails());
     }
 
@@ -621,7 +637,11 @@ mod tests {
         let mut out = Vec::new();
         judgements.print(&mut out).expect("writing to memory");
         let printed = String::from_utf8(out).expect("text");
-        assert!(printed.contains("target capture: MISSED (0.12 of the ceiling, at least 0.3)"));
+        assert!(
+            printed.contains(
+                "target capture: MISSED (0.12 of the ceiling, at least 0.3 of the ceiling)"
+            )
+        );
         assert!(printed.contains("target restart: NOT MEASURED (the log reached 300412"));
         assert!(printed.contains(
             "not measured, so neither met nor missed: bytes_per_event, server_rss, restart"
