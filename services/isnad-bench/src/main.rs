@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -10,8 +11,9 @@ use isnad_bench::bench::target::ExternalServer;
 use isnad_bench::bench::{BenchOptions, CaptureConfig, run};
 
 /// Benchmarks the Isnad ledger: capture, commission and verification against a real
-/// `isnad-server` process, a log grown to 10^7 entries, and a restart. The last line printed is
-/// one JSON object with every figure.
+/// `isnad-server` process, a log grown to 10^7 entries, and a restart. Each target is judged
+/// met, missed or not measured; the last line printed is one JSON object with every figure.
+/// Exits with a failure when the ledger gave a wrong verdict.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
@@ -125,10 +127,15 @@ fn external(cli: &Cli) -> anyhow::Result<Option<ExternalServer>> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let options = Cli::parse().options()?;
     let mut out = std::io::stdout();
-    run(&options, &mut out).await?;
+    let report = run(&options, &mut out).await?;
     out.flush()?;
-    Ok(())
+    // Everything is printed first: the figures of a run with wrong verdicts are still worth
+    // reading, but the run is a failure.
+    if report.judgements.run_fails() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }

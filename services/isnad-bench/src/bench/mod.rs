@@ -9,6 +9,7 @@
 //! The last line printed is one JSON object with every figure.
 
 pub mod ceiling;
+pub mod judge;
 pub mod load;
 mod phases;
 pub mod scale;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use judge::{Judgements, Measurements};
 use target::{ExternalServer, Target};
 
 /// Lots per commission request in the commission phase. One: a lot of 10,000 units is about
@@ -49,10 +51,15 @@ pub mod targets {
     pub const CAPTURE_RATIO_MIN: f64 = 0.30;
     /// Units commissioned per second.
     pub const COMMISSION_UNITS_PER_S_MIN: f64 = 100_000.0;
+    /// Verifications per second the latency targets are specified at.
+    pub const VERIFY_RATE_PER_S: u32 = 5_000;
     /// Verification latency, median and 99th percentile, milliseconds.
     pub const VERIFY_P50_MS_MAX: f64 = 1.0;
     /// See [`VERIFY_P50_MS_MAX`].
     pub const VERIFY_P99_MS_MAX: f64 = 5.0;
+    /// The full log size, entries: the size the memory, disk, restart and verification at
+    /// scale targets are defined at.
+    pub const SCALE_ENTRIES: u64 = 10_000_000;
     /// At the full log size the latencies may double.
     pub const AT_SCALE_FACTOR: f64 = 2.0;
     /// Disk per single-unit event, bytes.
@@ -136,9 +143,9 @@ impl BenchOptions {
                     events: 250_000,
                 },
             ],
-            verify_rate_per_s: 5_000,
+            verify_rate_per_s: targets::VERIFY_RATE_PER_S,
             verify_duration: Duration::from_secs(30),
-            scale_events: 10_000_000,
+            scale_events: targets::SCALE_ENTRIES,
             scale_duration_max: Duration::from_secs(1_800),
             growth_lanes: 4,
             sample_every: Duration::from_secs(60),
@@ -173,17 +180,23 @@ impl Figures {
     pub(crate) fn set(&mut self, key: &str, value: impl Into<Value>) {
         self.0.insert(key.to_owned(), value.into());
     }
-
-    fn number(&self, key: &str) -> Option<f64> {
-        self.0.get(key).and_then(Value::as_f64)
-    }
 }
 
-/// Runs the benchmark, printing progress to `out`; returns the figures (also printed last,
-/// as one JSON line).
-pub async fn run(options: &BenchOptions, out: &mut dyn Write) -> anyhow::Result<Value> {
+/// What a run printed: every figure, and the judgement of every target.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The figures, as printed last as one JSON line.
+    pub summary: Value,
+    /// Met, missed or not measured, per target; whether the run fails.
+    pub judgements: Judgements,
+}
+
+/// Runs the benchmark, printing progress to `out`, then each target's judgement and, last,
+/// the figures as one JSON line.
+pub async fn run(options: &BenchOptions, out: &mut dyn Write) -> anyhow::Result<Report> {
     let started = Instant::now();
     let mut figures = Figures::default();
+    let mut measured = Measurements::default();
     figures.set("short", options.short);
     figures.set("started_unix_s", crate::circuit::now_unix_ms() / 1_000);
     // Other work on the machine skews every figure: say how busy it was.
@@ -204,9 +217,10 @@ pub async fn run(options: &BenchOptions, out: &mut dyn Write) -> anyhow::Result<
             .expect("the benchmark expiry is a GS1 date"),
         out: &mut *out,
         figures: &mut figures,
+        measured: &mut measured,
     };
-    let measured = phases.all().await;
-    if let Err(error) = measured {
+    let finished = phases.all().await;
+    if let Err(error) = finished {
         // The server answers before it logs why it failed: give it a moment to write.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let log = target.log_tail(SERVER_LOG_LINES).unwrap_or_default();
@@ -214,66 +228,23 @@ pub async fn run(options: &BenchOptions, out: &mut dyn Write) -> anyhow::Result<
     }
     figures.set("run_s", round(started.elapsed().as_secs_f64(), 1));
     figures.set("load_average_1m_end", load_average());
-    judge(&mut figures, out)?;
+    let judgements = judge::judge(&measured);
+    judgements.print(out)?;
+    record_judgements(&mut figures, &judgements);
     let summary = Value::Object(figures.0);
     writeln!(out, "{}", serde_json::to_string(&summary)?)?;
-    Ok(summary)
+    Ok(Report {
+        summary,
+        judgements,
+    })
 }
 
-/// Sets `targets_met`: each target of this machine class, met or not (absent when not
-/// measured).
-fn judge(figures: &mut Figures, out: &mut dyn Write) -> std::io::Result<()> {
-    use targets::*;
-    let at_most = |key: &str, max: f64| figures.number(key).map(|value| value <= max);
-    let at_least = |key: &str, min: f64| figures.number(key).map(|value| value >= min);
-    let checks = [
-        (
-            "capture",
-            at_least("capture_ratio_to_ceiling", CAPTURE_RATIO_MIN),
-        ),
-        (
-            "commission",
-            at_least("commission_units_per_s", COMMISSION_UNITS_PER_S_MIN),
-        ),
-        ("verify_p50", at_most("verify_p50_ms", VERIFY_P50_MS_MAX)),
-        ("verify_p99", at_most("verify_p99_ms", VERIFY_P99_MS_MAX)),
-        (
-            "verify_at_scale_p50",
-            at_most(
-                "verify_at_scale_p50_ms",
-                VERIFY_P50_MS_MAX * AT_SCALE_FACTOR,
-            ),
-        ),
-        (
-            "verify_at_scale_p99",
-            at_most(
-                "verify_at_scale_p99_ms",
-                VERIFY_P99_MS_MAX * AT_SCALE_FACTOR,
-            ),
-        ),
-        (
-            "bytes_per_event",
-            at_most("bytes_per_event_on_disk", BYTES_PER_EVENT_MAX),
-        ),
-        (
-            "server_rss",
-            at_most("server_rss_mib_max", SERVER_RSS_MIB_MAX),
-        ),
-        ("restart", at_most("restart_to_serving_s", RESTART_S_MAX)),
-    ];
-    let mut met = Map::new();
-    for (name, verdict) in checks {
-        if let Some(verdict) = verdict {
-            writeln!(
-                out,
-                "target {name}: {}",
-                if verdict { "met" } else { "MISSED" }
-            )?;
-            met.insert(name.to_owned(), Value::Bool(verdict));
-        }
-    }
-    figures.set("targets_met", Value::Object(met));
-    Ok(())
+/// Sets `targets_met` (each judged target, met or not; absent when not measured),
+/// `targets_not_measured` (each target not measured, with why) and `wrong_verdicts`.
+fn record_judgements(figures: &mut Figures, judgements: &Judgements) {
+    figures.set("targets_met", judgements.met_json());
+    figures.set("targets_not_measured", judgements.not_measured_json());
+    figures.set("wrong_verdicts", judgements.wrong_verdicts);
 }
 
 /// The machine's one-minute load average, from `/proc/loadavg`; `null` when unreadable.
@@ -316,26 +287,5 @@ mod tests {
         check_round(1234.5678, 0, 1235.0);
         check_round(1234.5678, 2, 1234.57);
         check_round(0.0004, 3, 0.0);
-    }
-
-    #[test]
-    fn targets_are_judged_only_when_measured() {
-        let mut figures = Figures::default();
-        figures.set("capture_ratio_to_ceiling", 0.31);
-        figures.set("verify_p99_ms", 6.0);
-        let mut out = Vec::new();
-        judge(&mut figures, &mut out).expect("writing to memory");
-        let met = figures.0["targets_met"]
-            .as_object()
-            .expect("an object")
-            .clone();
-        assert_eq!(met.len(), 2);
-        assert_eq!(met["capture"], Value::Bool(true));
-        assert_eq!(met["verify_p99"], Value::Bool(false));
-        assert!(
-            String::from_utf8(out)
-                .expect("text")
-                .contains("target verify_p99: MISSED")
-        );
     }
 }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::circuit::{Circuit, Unsigned, Who};
 
 use super::ceiling::{self, Ceiling};
+use super::judge::{Measurements, VerifyRun};
 use super::load::{
     JOURNEY_STAGES, LOT_UNITS, LaneOutcome, UnitPool, bench_lots, connect_many, journeys, route,
     run_lanes, signed_requests, submit_in_order,
@@ -93,6 +94,8 @@ pub(super) struct Run<'a> {
     pub(super) expiry: Gs1Date,
     pub(super) out: &'a mut dyn Write,
     pub(super) figures: &'a mut Figures,
+    /// What the targets are judged on.
+    pub(super) measured: &'a mut Measurements,
 }
 
 impl Run<'_> {
@@ -111,9 +114,11 @@ impl Run<'_> {
         self.commission(lots, &mut pool).await?;
         self.capture_all(&mut pool).await?;
         let population = Arc::new(self.population(&client, lots + 1).await?);
-        self.verify(population.clone(), "verify").await?;
+        let verify = self.verify(&client, population.clone(), "verify").await?;
+        self.measured.verify = Some(verify);
         self.grow(lots + 3).await?;
-        self.verify(population, "verify_at_scale").await?;
+        let at_scale = self.verify(&client, population, "verify_at_scale").await?;
+        self.measured.verify_at_scale = Some(at_scale);
         self.finish(&client).await
     }
 
@@ -159,6 +164,7 @@ impl Run<'_> {
             outcome.elapsed.as_secs_f64(),
         )?;
         self.figures.set("commission_units_per_s", round(per_s, 0));
+        self.measured.commission_units_per_s = Some(per_s);
         self.figures
             .set("commission_ratio_to_ceiling", round(ratio, 3));
         self.figures.set(
@@ -173,6 +179,7 @@ impl Run<'_> {
     async fn capture_all(&mut self, pool: &mut UnitPool) -> anyhow::Result<()> {
         let headline = self.capture(&self.options.capture, pool).await?;
         let per_s = headline.events_per_s();
+        self.measured.capture_ratio_to_ceiling = Some(per_s / self.ceiling.batch_verify_per_s);
         let figures = &mut *self.figures;
         figures.set("capture_events_per_s", round(per_s, 0));
         figures.set(
@@ -301,8 +308,15 @@ impl Run<'_> {
         })
     }
 
-    /// The verification mix at the configured rate; figures are named `{prefix}_...`.
-    async fn verify(&mut self, population: Arc<Population>, prefix: &str) -> anyhow::Result<()> {
+    /// The verification mix at the configured rate, on the log as it is (its size read over
+    /// `client` first); figures are named `{prefix}_...`.
+    async fn verify(
+        &mut self,
+        client: &Client,
+        population: Arc<Population>,
+        prefix: &str,
+    ) -> anyhow::Result<VerifyRun> {
+        let tree_size = crate::tree_size(client).await?;
         // An inspector's verifications: signed requests, which get the whole answer (an
         // anonymous one gets the verdict alone), and cost the server a signature check each.
         let inspector = self.circuit.participant(Who::Inspector);
@@ -324,9 +338,10 @@ impl Run<'_> {
         let latency = &outcome.latency;
         writeln!(
             self.out,
-            "verify: {} scheduled at {rate}/s, {} answered ({:.0}/s), p50 {:.3} ms p99 {:.3} ms \
-             p99.9 {:.3} ms max {:.1} ms, {} wrong verdicts, {} errors, {} dropped, {:.0} bytes \
-             per answer",
+            "verify: log at {tree_size} entries, {} scheduled at {rate}/s, {} answered ({:.0}/s), \
+             latency from the scheduled time p50 {:.3} ms p99 {:.3} ms p99.9 {:.3} ms max \
+             {:.1} ms, {} wrong verdicts, {} errors, {} timed out, {} dropped, {:.0} bytes per \
+             answer",
             outcome.scheduled,
             outcome.answered,
             outcome.answered_per_s,
@@ -336,14 +351,19 @@ impl Run<'_> {
             latency.max_ms,
             outcome.wrong_verdicts,
             outcome.errors,
+            outcome.timeouts,
             outcome.dropped,
             outcome.answer_bytes_mean
         )?;
-        self.record_verify(prefix, &outcome);
-        Ok(())
+        self.record_verify(prefix, &outcome, tree_size);
+        Ok(VerifyRun {
+            rate_per_s: rate,
+            tree_size,
+            outcome,
+        })
     }
 
-    fn record_verify(&mut self, prefix: &str, outcome: &VerifyOutcome) {
+    fn record_verify(&mut self, prefix: &str, outcome: &VerifyOutcome, tree_size: u64) {
         let ceiling = self.ceiling.batch_verify_per_s;
         let mut set =
             |name: &str, value: Value| self.figures.set(&format!("{prefix}_{name}"), value);
@@ -355,8 +375,12 @@ impl Run<'_> {
             "ratio_to_ceiling",
             round(outcome.answered_per_s / ceiling, 3).into(),
         );
+        set("tree_size", tree_size.into());
+        set("scheduled", outcome.scheduled.into());
+        set("answered", outcome.answered.into());
         set("wrong_verdicts", outcome.wrong_verdicts.into());
         set("errors", outcome.errors.into());
+        set("timeouts", outcome.timeouts.into());
         // Not sent: the server was this far behind (see `verify_load::IN_FLIGHT_MAX`).
         set("dropped", outcome.dropped.into());
         set(
@@ -448,22 +472,22 @@ impl Run<'_> {
         }
         let tree_size = crate::tree_size(client).await?;
         self.figures.set("tree_size", tree_size);
+        self.measured.tree_size_end = Some(tree_size);
         if let Some(memory) = self.target.memory() {
-            self.figures.set(
-                "server_rss_mib_max",
-                round(memory.peak_rss_kib as f64 / 1024.0, 0),
-            );
+            let peak_mib = memory.peak_rss_kib as f64 / 1024.0;
+            self.measured.server_rss_mib_max = Some(peak_mib);
+            self.figures.set("server_rss_mib_max", round(peak_mib, 0));
             self.figures.set(
                 "server_rss_mib_end",
                 round(memory.rss_kib as f64 / 1024.0, 0),
             );
         }
         if let Some(bytes) = self.target.disk_bytes() {
+            let per_event = bytes as f64 / tree_size.max(1) as f64;
+            self.measured.bytes_per_event_on_disk = Some(per_event);
             self.figures.set("disk_bytes", bytes);
-            self.figures.set(
-                "bytes_per_event_on_disk",
-                round(bytes as f64 / tree_size as f64, 0),
-            );
+            self.figures
+                .set("bytes_per_event_on_disk", round(per_event, 0));
         }
         if let Some((serving_in, size)) = self.target.restart().await? {
             writeln!(
@@ -475,6 +499,7 @@ impl Run<'_> {
             if size != tree_size {
                 bail!("the restarted server has {size} entries, not the {tree_size} acknowledged");
             }
+            self.measured.restart_to_serving_s = Some(serving_in.as_secs_f64());
             self.figures
                 .set("restart_to_serving_s", round(serving_in.as_secs_f64(), 2));
         }

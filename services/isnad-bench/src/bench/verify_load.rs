@@ -1,6 +1,7 @@
 //! The verification load: a mix of genuine and suspect scans at a fixed rate (open loop: a
 //! request leaves on schedule whether or not earlier ones have been answered), each answered
-//! with its full proof bundle.
+//! with its full proof bundle. A request's latency runs from the time the schedule made it
+//! due, so a queue in front of the server, or in this client, shows in the figures.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +21,8 @@ use super::stats::Latencies;
 /// request is counted as dropped instead of piling up in the client.
 pub const IN_FLIGHT_MAX: u64 = 2_000;
 
-/// How long to wait for the last answers once every request is sent.
+/// How long to wait for the last answers once every request is sent: longer than
+/// [`ANSWER_TIMEOUT`], so every request reports, answered or timed out, before it passes.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kinds of scans in the mix, and how many of each in 100.
@@ -122,18 +124,21 @@ fn mix(number: u64) -> u64 {
 }
 
 /// What a verification run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct VerifyOutcome {
-    /// Latency from sending to the whole answer.
+    /// Latency of the answered requests, from the time each was due by the schedule to its
+    /// whole answer: time spent queued in this client counts, as it would for a scanner.
     pub latency: Latencies,
-    /// Requests the schedule asked for.
+    /// Requests the schedule asked for: answered, dropped, errors and timeouts add up to it.
     pub scheduled: u64,
     /// Answers received.
     pub answered: u64,
     /// Requests not sent because [`IN_FLIGHT_MAX`] were waiting.
     pub dropped: u64,
-    /// Requests that failed.
+    /// Requests that failed (refused, or the connection broke).
     pub errors: u64,
+    /// Requests not answered within [`ANSWER_TIMEOUT`] of their scheduled time.
+    pub timeouts: u64,
     /// Answers whose verdict was not the expected one.
     pub wrong_verdicts: u64,
     /// Answers per second over the run.
@@ -142,12 +147,26 @@ pub struct VerifyOutcome {
     pub answer_bytes_mean: f64,
 }
 
-/// The result of one request.
-struct Answer {
-    latency: Duration,
-    right: bool,
-    bytes: usize,
+/// The result of one request sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Answered in time.
+    Answered {
+        /// From its scheduled time to the whole answer.
+        latency: Duration,
+        /// Whether the verdict was the expected one.
+        right: bool,
+        /// The answer's encoded size.
+        bytes: usize,
+    },
+    /// Refused, or the call failed.
+    Failed,
+    /// Not answered within [`ANSWER_TIMEOUT`] of its scheduled time.
+    TimedOut,
 }
+
+/// How long a request may take from its scheduled time before it counts as timed out.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends `rate_per_s` verifications a second for `duration`, spread over `clients`.
 pub async fn run(
@@ -156,7 +175,7 @@ pub async fn run(
     rate_per_s: u32,
     duration: Duration,
 ) -> VerifyOutcome {
-    let (sender, mut receiver) = mpsc::unbounded_channel::<Option<Answer>>();
+    let (sender, mut receiver) = mpsc::unbounded_channel::<Answer>();
     let in_flight = Arc::new(AtomicU64::new(0));
     let total = (f64::from(rate_per_s) * duration.as_secs_f64()) as u64;
     let started = Instant::now();
@@ -172,9 +191,10 @@ pub async fn run(
             in_flight.fetch_add(1, Ordering::Relaxed);
             let client = clients[(number % clients.len() as u64) as usize].clone();
             let probe = population.probe(number);
+            let scheduled = scheduled_at(started, number, rate_per_s);
             let (sender, in_flight) = (sender.clone(), in_flight.clone());
             tokio::spawn(async move {
-                let answer = verify_one(client, probe).await;
+                let answer = verify_one(client, probe, scheduled).await;
                 in_flight.fetch_sub(1, Ordering::Relaxed);
                 let _ = sender.send(answer);
             });
@@ -183,58 +203,101 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     drop(sender);
-    collect(&mut receiver, total, dropped, sent, started).await
+    let mut tally = Tally::new(total, dropped);
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    while let Ok(Some(answer)) = tokio::time::timeout_at(deadline, receiver.recv()).await {
+        tally.add(answer);
+    }
+    tally.outcome(started.elapsed())
 }
 
-async fn verify_one(client: Client, probe: Probe) -> Option<Answer> {
-    let sent = Instant::now();
+/// When the `number`-th request is due: the schedule is `rate_per_s` requests a second from
+/// `started`, whenever the sending loop gets to it.
+fn scheduled_at(started: Instant, number: u64, rate_per_s: u32) -> Instant {
+    started + Duration::from_secs_f64(number as f64 / f64::from(rate_per_s.max(1)))
+}
+
+/// Sends one verification, due at `scheduled`, and times it from then.
+async fn verify_one(client: Client, probe: Probe, scheduled: Instant) -> Answer {
     let question = pb::VerifyRequest {
         scan: probe.scan,
         verifier_site: probe.site,
         known_tree_size: 0,
     };
-    let answer = client.verify(question).await.ok()?;
-    Some(Answer {
-        latency: sent.elapsed(),
-        right: answer.verdict == reason_code_to_wire(probe.expected) as i32,
-        bytes: answer.encoded_len(),
-    })
+    let deadline = tokio::time::Instant::from_std(scheduled + ANSWER_TIMEOUT);
+    match tokio::time::timeout_at(deadline, client.verify(question)).await {
+        Ok(Ok(answer)) => Answer::Answered {
+            latency: Instant::now().saturating_duration_since(scheduled),
+            right: answer.verdict == reason_code_to_wire(probe.expected) as i32,
+            bytes: answer.encoded_len(),
+        },
+        Ok(Err(_)) => Answer::Failed,
+        Err(_) => Answer::TimedOut,
+    }
 }
 
-async fn collect(
-    receiver: &mut mpsc::UnboundedReceiver<Option<Answer>>,
+/// The answers of a run as they arrive.
+#[derive(Debug)]
+struct Tally {
     scheduled: u64,
     dropped: u64,
-    sent: u64,
-    started: Instant,
-) -> VerifyOutcome {
-    let mut latencies = Vec::with_capacity(sent as usize);
-    let (mut wrong, mut bytes) = (0u64, 0u64);
-    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-    while let Ok(Some(answer)) = tokio::time::timeout_at(deadline, receiver.recv()).await {
-        if let Some(answer) = answer {
-            latencies.push(answer.latency);
-            wrong += u64::from(!answer.right);
-            bytes += answer.bytes as u64;
+    latencies: Vec<Duration>,
+    errors: u64,
+    timeouts: u64,
+    wrong: u64,
+    bytes: u64,
+}
+
+impl Tally {
+    fn new(scheduled: u64, dropped: u64) -> Tally {
+        Tally {
+            scheduled,
+            dropped,
+            latencies: Vec::with_capacity(scheduled.saturating_sub(dropped) as usize),
+            errors: 0,
+            timeouts: 0,
+            wrong: 0,
+            bytes: 0,
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let answered = latencies.len() as u64;
-    // Failed requests, and those still unanswered at the deadline, are errors.
-    let errors = sent - answered;
-    VerifyOutcome {
-        latency: Latencies::of(latencies),
-        scheduled,
-        answered,
-        dropped,
-        errors,
-        wrong_verdicts: wrong,
-        answered_per_s: answered as f64 / elapsed,
-        answer_bytes_mean: if answered == 0 {
-            0.0
-        } else {
-            bytes as f64 / answered as f64
-        },
+
+    fn add(&mut self, answer: Answer) {
+        match answer {
+            Answer::Answered {
+                latency,
+                right,
+                bytes,
+            } => {
+                self.latencies.push(latency);
+                self.wrong += u64::from(!right);
+                self.bytes += bytes as u64;
+            }
+            Answer::Failed => self.errors += 1,
+            Answer::TimedOut => self.timeouts += 1,
+        }
+    }
+
+    /// The outcome after `elapsed`; a request sent that never reported (only if the drain
+    /// deadline passed first) counts as timed out.
+    fn outcome(self, elapsed: Duration) -> VerifyOutcome {
+        let answered = self.latencies.len() as u64;
+        let reported = answered + self.dropped + self.errors + self.timeouts;
+        let timeouts = self.timeouts + self.scheduled.saturating_sub(reported);
+        VerifyOutcome {
+            latency: Latencies::of(self.latencies),
+            scheduled: self.scheduled,
+            answered,
+            dropped: self.dropped,
+            errors: self.errors,
+            timeouts,
+            wrong_verdicts: self.wrong,
+            answered_per_s: answered as f64 / elapsed.as_secs_f64().max(f64::MIN_POSITIVE),
+            answer_bytes_mean: if answered == 0 {
+                0.0
+            } else {
+                self.bytes as f64 / answered as f64
+            },
+        }
     }
 }
 
@@ -252,6 +315,49 @@ mod tests {
         Population {
             scans: kinds.collect(),
         }
+    }
+
+    #[test]
+    fn every_scheduled_request_is_counted_once() {
+        let mut tally = Tally::new(10, 2);
+        let answered = |ms, right| Answer::Answered {
+            latency: Duration::from_millis(ms),
+            right,
+            bytes: 100,
+        };
+        for answer in [
+            answered(3, true),
+            answered(5, false),
+            answered(7, true),
+            Answer::Failed,
+            Answer::TimedOut,
+        ] {
+            tally.add(answer);
+        }
+        let outcome = tally.outcome(Duration::from_secs(1));
+        assert_eq!(outcome.answered, 3);
+        assert_eq!(outcome.dropped, 2);
+        assert_eq!(outcome.errors, 1);
+        // One timed out, and three sent never reported before the deadline.
+        assert_eq!(outcome.timeouts, 4);
+        assert_eq!(outcome.wrong_verdicts, 1);
+        assert_eq!(outcome.latency.count, 3);
+        assert_eq!(outcome.latency.max_ms, 7.0);
+        assert_eq!(outcome.answer_bytes_mean, 100.0);
+    }
+
+    #[test]
+    fn requests_are_due_on_the_schedule_not_when_they_are_sent() {
+        let started = Instant::now();
+        assert_eq!(scheduled_at(started, 0, 5_000), started);
+        assert_eq!(
+            scheduled_at(started, 5_000, 5_000),
+            started + Duration::from_secs(1)
+        );
+        assert_eq!(
+            scheduled_at(started, 1, 4),
+            started + Duration::from_millis(250)
+        );
     }
 
     #[test]
